@@ -1,0 +1,7 @@
+"""``python -m eoaccess`` runs the CLI."""
+
+import sys
+
+from eoaccess.cli import main
+
+sys.exit(main())

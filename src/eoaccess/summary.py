@@ -1,0 +1,51 @@
+"""Readable summaries of what eoaccess wrote, for the terminal."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from eoaccess.sample import SampleSummary
+
+
+def human_bytes(n: float) -> str:
+    """Format a byte count the way people read it (1.2 MB)."""
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if abs(n) < 1000 or unit == "TB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    raise AssertionError("unreachable")
+
+
+def sample_table(summary: SampleSummary) -> Table:
+    """One row per product: where, how many files and bytes, what is inside."""
+    table = Table(
+        title=f"Sample archive {summary.root} (size {summary.size}, seed {summary.seed})",
+        title_justify="left",
+    )
+    table.add_column("product", style="bold")
+    table.add_column("items", justify="right")
+    table.add_column("files", justify="right")
+    table.add_column("size", justify="right")
+    table.add_column("contents")
+    for product in summary.products:
+        table.add_row(
+            product.product,
+            str(product.items),
+            str(product.files),
+            human_bytes(product.bytes),
+            "\n".join(product.notes),
+        )
+    table.add_row(
+        "total",
+        "",
+        str(summary.files),
+        human_bytes(summary.bytes),
+        f"written in {summary.seconds:.1f} s",
+    )
+    return table
+
+
+def print_sample_summary(summary: SampleSummary, console: Console | None = None) -> None:
+    """Print the sample archive table to stdout."""
+    (console or Console(soft_wrap=False)).print(sample_table(summary))
