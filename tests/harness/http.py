@@ -142,13 +142,24 @@ class _Limited:
         self.handle.close()
 
 
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:  # type: ignore[no-untyped-def]
+        """Clients that hang up early (range readers, killed downloads) are not server errors."""
+        import sys
+
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
+
 def start_http_server(root: Path) -> RangeHTTPServer:
     """Serve ``root`` on a free loopback port in a background thread."""
     log: list[RequestRecord] = []
     handler = type("Handler", (_Handler,), {"server_log": log})
     port = free_port()
-    server = ThreadingHTTPServer(("127.0.0.1", port), partial(handler, directory=os.fspath(root)))
-    server.daemon_threads = True
+    server = _QuietServer(("127.0.0.1", port), partial(handler, directory=os.fspath(root)))
     thread = threading.Thread(target=server.serve_forever, name="range-http", daemon=True)
     thread.start()
     return RangeHTTPServer(

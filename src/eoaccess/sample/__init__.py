@@ -7,10 +7,12 @@ renamed into place when complete, so an interrupted run never leaves a half prod
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import os
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from eoaccess._atomic import atomic_directory, ensure_writable_dir
@@ -70,40 +72,57 @@ def _generator(product: str) -> Generator:
     return module.generate  # type: ignore[no-any-return]
 
 
+def _default_workers(products: int) -> int:
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(products, cores))
+
+
 def generate_sample(
     dest: str | Path,
     size: Size = "small",
     products: str | Sequence[str] | None = None,
     seed: int = 0,
     progress: Progress | None = None,
+    workers: int | None = None,
 ) -> SampleSummary:
     """Write the sample archive under ``dest`` and return what was written.
 
-    The same ``size``, ``products`` and ``seed`` always give the same files. Existing product
-    directories in ``dest`` are replaced atomically; other content of ``dest`` is left alone.
+    The same ``size``, ``products`` and ``seed`` always give the same files, whatever the number
+    of ``workers`` (processes; default one per core, at most one per product). Product
+    directories are written under temporary names and renamed into place only when every
+    product succeeded; existing ones are replaced, other content of ``dest`` is left alone.
     """
     if size not in SIZES:
         raise InvalidInputError(f"unknown size {size!r}; choose from {', '.join(SIZES)}")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise InvalidInputError(f"seed must be a non-negative integer, not {seed!r}")
     names = parse_products(products)
+    if workers is not None and (
+        isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
+    ):
+        raise InvalidInputError(f"workers must be a positive integer, not {workers!r}")
+    workers = min(workers or _default_workers(len(names)), len(names))
     root = ensure_writable_dir(Path(dest))
     progress = progress or NullProgress()
     start = time.perf_counter()
-    summaries = []
-    for name in names:
-        generate = _generator(name)
-        with atomic_directory(root / name) as tmp:
-            summary = generate(tmp, size, seed, progress)
-        summaries.append(
-            ProductSummary(
-                product=summary.product,
-                root=root / name,
-                files=summary.files,
-                bytes=summary.bytes,
-                collections=summary.collections,
-                items=summary.items,
-                notes=summary.notes,
-            )
-        )
-    return SampleSummary(root, size, seed, tuple(summaries), time.perf_counter() - start)
+    with contextlib.ExitStack() as stack:
+        temporary = [stack.enter_context(atomic_directory(root / name)) for name in names]
+        if workers > 1:
+            from eoaccess.sample._parallel import generate_parallel
+
+            jobs = [
+                (_GENERATOR_MODULES[n], n, tmp) for n, tmp in zip(names, temporary, strict=True)
+            ]
+            results = generate_parallel(jobs, size, seed, progress, workers)
+        else:
+            results = [
+                _generator(n)(tmp, size, seed, progress)
+                for n, tmp in zip(names, temporary, strict=True)
+            ]
+    summaries = tuple(
+        replace(summary, root=root / name) for name, summary in zip(names, results, strict=True)
+    )
+    return SampleSummary(root, size, seed, summaries, time.perf_counter() - start)
