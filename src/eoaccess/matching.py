@@ -8,12 +8,22 @@ a GeoJSON footprint file, the embedded catalog and the PostgreSQL catalog agree.
 from __future__ import annotations
 
 import copy
+import json
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from functools import cached_property
 from typing import Any
 
-from eoaccess.query import BBox, Fields, Interval, Query, SortField, parse_instant
+from eoaccess.query import BBox, Fields, Interval, Query, SortField, format_datetime, parse_instant
+
+DEFAULT_SORTBY: tuple[SortField, ...] = (SortField("datetime", descending=True),)
+"""The order of results when a query has no sortby: newest first (pgstac's default)."""
+
+# Sort keys and filter properties that mean the item's time range, read as pgstac reads them:
+# datetime and start_datetime are its start, end_datetime is its end.
+_TEMPORAL_ENDS = {"datetime": 0, "start_datetime": 0, "end_datetime": 1}
+_BARE_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def bbox_geometry(bbox: BBox) -> Any:
@@ -29,19 +39,109 @@ def bbox_geometry(bbox: BBox) -> Any:
 
 
 def item_interval(item: Mapping[str, Any]) -> tuple[datetime | None, datetime | None] | None:
-    """The item's time range from ``datetime`` or ``start_datetime``/``end_datetime``; None if it has none."""
+    """The item's time range: ``start_datetime``/``end_datetime`` when both are set, else
+    ``datetime`` (as pgstac reads it), else a half-open range from whichever end is set;
+    None if it has none."""
     props = item.get("properties") or {}
     start_text = props.get("start_datetime")
     end_text = props.get("end_datetime")
     instant = props.get("datetime")
+    if start_text and end_text:
+        return parse_instant(start_text), parse_instant(end_text)
+    if instant:
+        moment = parse_instant(instant)
+        return moment, moment
     if start_text or end_text:
         start = parse_instant(start_text) if start_text else None
         end = parse_instant(end_text) if end_text else None
         return start, end
-    if instant:
-        moment = parse_instant(instant)
-        return moment, moment
     return None
+
+
+def normalize_filter(expr: Any) -> Any:
+    """A CQL2-JSON filter with literals spelled the one way every backend reads alike.
+
+    ``BBOX`` literals become GeoJSON polygons (two when west > east: the box crosses the
+    antimeridian, as in a search bbox); bare dates ending an ``INTERVAL`` become timestamps
+    that cover the whole day (an interval ``'2020-01-01'/'2020-01-02'`` includes all of
+    2 January, as in a search datetime); a string compared with ``CASEI``/``ACCENTI`` of a
+    property is folded too.
+    """
+    import shapely
+
+    if isinstance(expr, list):
+        return [normalize_filter(e) for e in expr]
+    if not isinstance(expr, dict):
+        return expr
+    if set(expr) == {"bbox"} and isinstance(expr["bbox"], list) and len(expr["bbox"]) in (4, 6):
+        box = expr["bbox"]
+        west, south, east, north = (box[0], box[1], box[3], box[4]) if len(box) == 6 else box
+        return json.loads(shapely.to_geojson(bbox_geometry((west, south, east, north))))
+    if set(expr) == {"interval"} and isinstance(expr["interval"], list):
+        ends = expr["interval"]
+        if len(ends) == 2:
+            return {
+                "interval": [_interval_end(ends[0], end=False), _interval_end(ends[1], end=True)]
+            }
+    normalized = {key: normalize_filter(value) for key, value in expr.items()}
+    return _fold_both_sides(normalized)
+
+
+_FOLDING = ("casei", "accenti")
+_FOLDABLE_OPS = {"=", "<>", "like"}
+
+
+def _fold_both_sides(expr: dict[str, Any]) -> dict[str, Any]:
+    """``CASEI(x) = 'Abc'`` as ``CASEI(x) = CASEI('Abc')``: the CQL2 spec folds both sides, and
+    engines that fold only one (to upper or to lower case) otherwise disagree."""
+    args = expr.get("args")
+    if str(expr.get("op", "")).lower() not in _FOLDABLE_OPS or not isinstance(args, list):
+        return expr
+    if len(args) != 2:
+        return expr
+    for fold in _FOLDING:
+        folded = [isinstance(a, dict) and str(a.get("op", "")).lower() == fold for a in args]
+        if folded.count(True) == 1 and isinstance(args[folded.index(False)], str):
+            plain = folded.index(False)
+            args = list(args)
+            args[plain] = {"op": fold, "args": [args[plain]]}
+            return {**expr, "args": args}
+    return expr
+
+
+def _interval_end(value: Any, *, end: bool) -> Any:
+    if isinstance(value, str) and _BARE_DATE.match(value):
+        return format_datetime(parse_instant(value, end=end))
+    return normalize_filter(value)
+
+
+def filter_view(item: Mapping[str, Any]) -> dict[str, Any]:
+    """The item as a CQL2 filter sees it: ``datetime`` and ``start_datetime`` are the start of
+    its time range and ``end_datetime`` the end (RFC 3339, UTC), whichever of them the item
+    spells out — the reading of pgstac, so that every backend answers a filter alike."""
+    view = dict(item)
+    span = item_interval(item)
+    if span is None:
+        return view
+    properties = dict(item.get("properties") or {})
+    for name, end in _TEMPORAL_ENDS.items():
+        moment = span[end]
+        properties[name] = format_datetime(moment) if moment is not None else None
+    view["properties"] = properties
+    return view
+
+
+def filter_matches(expr: Any, item: Mapping[str, Any]) -> bool:
+    """True if the cql2 expression is true for ``item``.
+
+    A comparison with a missing or null property is unknown, and unknown is not a match (SQL's
+    three-valued logic, which the database backends apply): cql2 reports it as an expression it
+    cannot reduce to a boolean, which is therefore read as False.
+    """
+    try:
+        return bool(expr.matches(filter_view(item)))
+    except Exception:  # cql2 raises a bare Exception for "could not reduce to boolean"
+        return False
 
 
 class ItemMatcher:
@@ -70,7 +170,7 @@ class ItemMatcher:
     def _filter(self) -> Any:
         import cql2
 
-        return cql2.Expr(self.query.filter) if self.query.filter is not None else None
+        return cql2.Expr(normalize_filter(self.query.filter)) if self.query.filter else None
 
     def matches(self, item: Mapping[str, Any]) -> bool:
         """True if ``item`` satisfies every part of the query."""
@@ -88,7 +188,7 @@ class ItemMatcher:
 
             if not self._area.intersects(shapely.geometry.shape(geometry)):
                 return False
-        return self._filter is None or bool(self._filter.matches(dict(item)))
+        return self._filter is None or filter_matches(self._filter, item)
 
     def filter(self, items: Iterable[Mapping[str, Any]]) -> Iterator[Mapping[str, Any]]:
         """Yield the items that match."""
@@ -103,34 +203,45 @@ def _in_interval(item: Mapping[str, Any], interval: Interval) -> bool:
 
 
 def sort_key_value(item: Mapping[str, Any], name: str) -> Any:
-    """The value an item is sorted by for property ``name`` (top-level members first)."""
-    if name in ("id", "collection"):
-        return item.get(name)
-    props = item.get("properties") or {}
+    """The value an item is sorted by for property ``name`` (top-level members first).
+
+    ``datetime`` and ``start_datetime`` give the start of the item's time range and
+    ``end_datetime`` its end, as fixed-width UTC text that sorts chronologically.
+    """
     if name.startswith("properties."):
         name = name[len("properties.") :]
-    value = props.get(name)
-    if value is None and name == "datetime":
-        value = props.get("start_datetime")
-    return value
+    if name in ("id", "collection"):
+        return item.get(name)
+    if name in _TEMPORAL_ENDS:
+        span = item_interval(item)
+        moment = span[_TEMPORAL_ENDS[name]] if span is not None else None
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ") if moment is not None else None
+    return (item.get("properties") or {}).get(name)
 
 
 def sort_items(
     items: list[Mapping[str, Any]], sortby: tuple[SortField, ...]
 ) -> list[Mapping[str, Any]]:
-    """Sort items by the keys, missing values last in either direction, then by (collection, id).
+    """Sort items by the keys, then by collection and id in the direction of the first key.
 
-    The (collection, id) tie-break makes every backend's order total and therefore identical.
+    A missing value sorts above every value (last ascending, first descending), as in
+    PostgreSQL. The (collection, id) tie-break makes the order total, so every backend returns
+    the same order; both rules are pgstac's.
     """
-    ordered = sorted(items, key=lambda i: (str(i.get("collection") or ""), str(i.get("id") or "")))
-    for key in reversed(sortby):
-        present = [i for i in ordered if sort_key_value(i, key.field) is not None]
-        missing = [i for i in ordered if sort_key_value(i, key.field) is None]
-        present.sort(
-            key=lambda i, k=key.field: _comparable(sort_key_value(i, k)), reverse=key.descending
+    keys = list(sortby)
+    named = {k.field.removeprefix("properties.") for k in keys}
+    tie_descending = keys[0].descending if keys else False
+    keys += [SortField(name, tie_descending) for name in ("collection", "id") if name not in named]
+    ordered = list(items)
+    for key in reversed(keys):  # stable sorts, least significant key first
+        ordered.sort(
+            key=lambda i, k=key.field: _missing_above(sort_key_value(i, k)), reverse=key.descending
         )
-        ordered = present + missing
     return ordered
+
+
+def _missing_above(value: Any) -> Any:
+    return (1, (0, 0)) if value is None else (0, _comparable(value))
 
 
 def _comparable(value: Any) -> Any:

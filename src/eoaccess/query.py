@@ -458,12 +458,32 @@ def parse_filter(value: str | Mapping[str, Any], lang: str | None = None) -> dic
     elif not isinstance(value, Mapping):
         raise InvalidInputError(f"filter must be CQL2 text or JSON, not {type(value).__name__}")
     try:
-        expr = cql2.Expr(dict(source) if isinstance(source, Mapping) else source)
+        expr = cql2.Expr(_legacy_between(dict(source)) if isinstance(source, Mapping) else source)
         expr.validate()
     except Exception as exc:  # cql2 raises plain Exception/ValidationError with a located message
         message = " ".join(str(exc).split())
         raise InvalidInputError(f"invalid CQL2 filter: {message}") from None
     return expr.to_json()  # type: ignore[no-any-return]
+
+
+def _legacy_between(expr: Any) -> Any:
+    """Rewrite the draft CQL2 form ``between(x, [low, high])`` as CQL2 1.0's ``between(x, low,
+    high)`` (older clients and stac-api-validator still send the draft form)."""
+    if isinstance(expr, list):
+        return [_legacy_between(e) for e in expr]
+    if not isinstance(expr, Mapping):
+        return expr
+    out = {k: _legacy_between(v) for k, v in expr.items()}
+    args = out.get("args")
+    if (
+        str(out.get("op", "")).lower() == "between"
+        and isinstance(args, list)
+        and len(args) == 2
+        and isinstance(args[1], list)
+        and len(args[1]) == 2
+    ):
+        out["args"] = [args[0], *args[1]]
+    return out
 
 
 def parse_sortby(value: str | Iterable[Any]) -> tuple[SortField, ...]:

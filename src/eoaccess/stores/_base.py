@@ -34,13 +34,18 @@ class StoreWriter(Protocol):
         """Insert or replace a collection (a STAC Collection dict)."""
 
     def upsert_items(self, items: Iterable[dict[str, Any]]) -> int:
-        """Insert or replace items (each with ``collection`` set); return how many."""
+        """Insert or replace items (each with ``collection`` set); return how many.
+
+        Items are stored as given minus ``links``. An item needs a ``datetime`` or both
+        ``start_datetime`` and ``end_datetime`` (InvalidInputError) and an existing collection
+        (NotFoundError), in every backend.
+        """
 
     def delete_items(self, collection: str, ids: Iterable[str]) -> int:
         """Delete items by id; return how many existed."""
 
     def delete_collection(self, collection: str) -> None:
-        """Delete a collection and all its items."""
+        """Delete a collection and all its items; raises NotFoundError if unknown."""
 
 
 class CatalogStore(Protocol):
@@ -65,12 +70,23 @@ class CatalogStore(Protocol):
     def search(self, query: Query, token: str | None = None) -> ItemPage:
         """One page of items matching ``query`` (``query.limit`` items at most), from ``token``.
 
-        Order: ``query.sortby`` then (collection, id); without sortby, datetime descending then
-        (collection, id) — the same in every backend.
+        Order (pgstac's, the same in every backend and in :func:`eoaccess.matching.sort_items`):
+        ``query.sortby`` (without it :data:`eoaccess.matching.DEFAULT_SORTBY`, datetime
+        descending), then collection and id in the direction of the first key. ``datetime`` and
+        ``start_datetime`` mean the start of an item's time range, ``end_datetime`` its end; a
+        missing value sorts above every value (last ascending, first descending).
+        ``number_matched`` is exact. The token is opaque and belongs to this query: a token from
+        another query raises InvalidInputError.
         """
 
     def item_fingerprints(self, collection_id: str | None = None) -> dict[tuple[str, str], str]:
-        """``(collection, id) -> fingerprint`` of stored items, for incremental ingest."""
+        """``(collection, id) -> fingerprint`` of stored items, for incremental ingest.
+
+        Ingest (``eoaccess.ingest``) produces the fingerprint: an opaque ASCII string (under
+        ~300 characters) written into each item as ``properties["eoaccess:fingerprint"]``. A
+        backend returns that value here (it may keep it in a column of its own); items without
+        it are absent from the map.
+        """
 
     def transaction(self) -> contextlib.AbstractContextManager[StoreWriter]:
         """A write transaction: committed when the block ends normally, rolled back otherwise."""

@@ -1,0 +1,1 @@
+"""Search benchmark: embedded SQLite catalog vs PostgreSQL + pgstac (python -m benchmarks.search)."""
