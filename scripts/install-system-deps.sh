@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite needs, only those that are missing:
 # PostgreSQL + PostGIS (catalog and job-state tests), rclone and aria2 (download-list tests),
-# Chromium (renders HTML maps and the quickstart report in tests).
+# Chromium (renders HTML maps and the quickstart report in tests), and for the download
+# benchmark nginx (a fast static server), curl and GNU time (peak RSS of each tool).
 set -euo pipefail
 
 missing=()
@@ -13,6 +14,9 @@ have_postgis || missing+=(postgresql-15-postgis-3)
 command -v rclone >/dev/null || missing+=(rclone)
 command -v aria2c >/dev/null || missing+=(aria2)
 command -v chromium >/dev/null || missing+=(chromium)
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
+command -v curl >/dev/null || missing+=(curl)
+[ -x /usr/bin/time ] || missing+=(time)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

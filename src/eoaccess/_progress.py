@@ -1,6 +1,8 @@
 """Progress reporting behind a small protocol, so core code never imports a terminal library.
 
 ``make_progress()`` picks rich bars on a terminal, plain start/finish lines otherwise, or nothing.
+A task counts steps by default; ``unit="bytes"`` shows sizes and a transfer rate instead, and a
+``transient`` task (a per-file bar) disappears from the terminal when it ends.
 """
 
 from __future__ import annotations
@@ -9,7 +11,9 @@ import contextlib
 import sys
 import time
 from collections.abc import Iterator
-from typing import Protocol, TextIO
+from typing import Literal, Protocol, TextIO
+
+Unit = Literal["steps", "files", "bytes"]
 
 
 class Task(Protocol):
@@ -23,9 +27,18 @@ class Progress(Protocol):
     """Something that shows how long work advances."""
 
     def task(
-        self, description: str, total: int | None = None
+        self,
+        description: str,
+        total: int | None = None,
+        *,
+        unit: Unit = "steps",
+        transient: bool = False,
     ) -> contextlib.AbstractContextManager[Task]:
-        """Open a task of ``total`` steps (unknown when None) for the duration of a block."""
+        """Open a task of ``total`` steps (unknown when None) for the duration of a block.
+
+        ``unit`` says what a step is (``"bytes"`` shows sizes and a rate); a ``transient`` task is
+        removed from the display when its block ends.
+        """
 
 
 class _NullTask:
@@ -37,7 +50,14 @@ class NullProgress:
     """Shows nothing (library use, tests)."""
 
     @contextlib.contextmanager
-    def task(self, description: str, total: int | None = None) -> Iterator[Task]:
+    def task(
+        self,
+        description: str,
+        total: int | None = None,
+        *,
+        unit: Unit = "steps",
+        transient: bool = False,
+    ) -> Iterator[Task]:
         yield _NullTask()
 
 
@@ -48,17 +68,37 @@ class LineProgress:
         self.stream = stream or sys.stderr
 
     @contextlib.contextmanager
-    def task(self, description: str, total: int | None = None) -> Iterator[Task]:
+    def task(
+        self,
+        description: str,
+        total: int | None = None,
+        *,
+        unit: Unit = "steps",
+        transient: bool = False,
+    ) -> Iterator[Task]:
         counter = _CountingTask()
         start = time.perf_counter()
-        size = f" ({total} steps)" if total else ""
+        size = f" ({_amount(total, unit)})" if total else ""
         print(f"{description}{size} ...", file=self.stream, flush=True)
         yield counter
+        seconds = time.perf_counter() - start
+        rate = ""
+        if unit == "bytes" and seconds > 0:
+            rate = f" ({_amount(counter.done / seconds, unit)}/s)"
         print(
-            f"{description}: done, {counter.done} steps in {time.perf_counter() - start:.1f} s",
+            f"{description}: done, {_amount(counter.done, unit)} in {seconds:.1f} s{rate}",
             file=self.stream,
             flush=True,
         )
+
+
+def _amount(n: float, unit: Unit) -> str:
+    """``n`` steps as people read them: ``3 files``, ``1.2 MB``."""
+    if unit != "bytes":
+        return f"{n:.0f} {unit}"
+    from eoaccess.summary import human_bytes  # lazy: rich tables are not needed to count
+
+    return human_bytes(n)
 
 
 class _CountingTask:
@@ -76,7 +116,6 @@ class RichProgress:
         from rich.console import Console
         from rich.progress import (
             BarColumn,
-            MofNCompleteColumn,
             TextColumn,
             TimeElapsedColumn,
             TimeRemainingColumn,
@@ -88,7 +127,7 @@ class RichProgress:
         self._bars = _RichProgress(
             TextColumn("{task.description}"),
             BarColumn(),
-            MofNCompleteColumn(),
+            _amount_column(),
             TimeElapsedColumn(),
             TimeRemainingColumn(),
             console=Console(stderr=True),
@@ -96,20 +135,50 @@ class RichProgress:
         )
 
     @contextlib.contextmanager
-    def task(self, description: str, total: int | None = None) -> Iterator[Task]:
+    def task(
+        self,
+        description: str,
+        total: int | None = None,
+        *,
+        unit: Unit = "steps",
+        transient: bool = False,
+    ) -> Iterator[Task]:
         bars = self._bars
         with contextlib.ExitStack() as stack:
             if not bars.live.is_started:
                 stack.enter_context(bars)
-            task_id = bars.add_task(description, total=total)
+            task_id = bars.add_task(description, total=total, unit=unit)
 
             class _RichTask:
                 def advance(self, steps: int = 1) -> None:
                     bars.advance(task_id, steps)
 
-            yield _RichTask()
-            if total is not None:
+            try:
+                yield _RichTask()
+            finally:
+                if transient:
+                    bars.remove_task(task_id)
+            if total is not None and not transient:
                 bars.update(task_id, completed=total)
+
+
+def _amount_column():  # type: ignore[no-untyped-def]
+    """A rich column showing ``done/total`` in the task's unit, with a rate for bytes."""
+    from rich.progress import ProgressColumn
+    from rich.text import Text
+
+    class AmountColumn(ProgressColumn):
+        def render(self, task):  # type: ignore[no-untyped-def]
+            unit = task.fields.get("unit", "steps")
+            if unit != "bytes":
+                total = "?" if task.total is None else f"{task.total:.0f}"
+                return Text(f"{task.completed:.0f}/{total}", style="progress.download")
+            total = "?" if task.total is None else _amount(task.total, unit)
+            speed = task.finished_speed or task.speed
+            rate = f" {_amount(speed, unit)}/s" if speed else ""
+            return Text(f"{_amount(task.completed, unit)}/{total}{rate}", style="progress.download")
+
+    return AmountColumn()
 
 
 def make_progress(enabled: bool = True, stream: TextIO | None = None) -> Progress:

@@ -7,6 +7,7 @@ traceback instead.
 
 from __future__ import annotations
 
+import json
 import sys
 import traceback
 from pathlib import Path
@@ -62,6 +63,42 @@ def sample(ctx: click.Context, dest: Path, size: str, products: str, seed: int) 
     print_sample_summary(result)
 
 
+@cli.command("ingest")
+@click.argument("source")
+@click.option(
+    "--catalog",
+    default=None,
+    metavar="URI",
+    help="Catalog to write: postgresql://… or a directory/.sqlite file "
+    "[default: the embedded catalog in SOURCE/.eoaccess/].",
+)
+@click.option(
+    "--endpoint-url",
+    default=None,
+    metavar="URL",
+    help="S3 endpoint for s3:// sources [default: $AWS_ENDPOINT_URL].",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.pass_context
+def ingest_command(
+    ctx: click.Context, source: str, catalog: str | None, endpoint_url: str | None, as_json: bool
+) -> None:
+    """Catalogue the archive SOURCE (a directory or s3://bucket/prefix) as STAC for `serve`.
+
+    Runs are incremental: only new or changed files are read; items of deleted files are
+    removed. Corrupt files are skipped and listed in the report.
+    """
+    from eoaccess.ingest import ingest
+
+    report = ingest(
+        source,
+        catalog,
+        progress=make_progress(enabled=not ctx.obj["quiet"]),
+        endpoint_url=endpoint_url,
+    )
+    click.echo(json.dumps(report.to_dict(), indent=2) if as_json else report.table())
+
+
 @cli.command()
 @click.argument("dest", type=click.Path(path_type=Path), default="eoaccess-quickstart")
 @click.pass_context
@@ -70,6 +107,120 @@ def quickstart(ctx: click.Context, dest: Path) -> None:
     from eoaccess.quickstart import run_quickstart
 
     run_quickstart(dest, progress=make_progress(enabled=not ctx.obj["quiet"]))
+
+
+# --- download (issue 5). Only the item source changes when open_catalog lands: the rest of the
+# command is the Python API's download() and export_list().
+from eoaccess.transfer._export import exporters  # noqa: E402 - light: no network library
+from eoaccess.transfer._plan import DEFAULT_LAYOUT  # noqa: E402
+
+
+@cli.command()
+@click.argument("source")
+@click.option("--assets", help="Comma-separated asset keys to download (default: every asset).")
+@click.option(
+    "--dest",
+    type=click.Path(path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Download directory.",
+)
+@click.option(
+    "--layout",
+    default=DEFAULT_LAYOUT,
+    show_default=True,
+    help="Path of each file below DEST: {collection} {item} {asset} {filename} {stem} {ext}.",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 256),
+    default=16,
+    show_default=True,
+    help="Files transferred at once.",
+)
+@click.option("--overwrite", is_flag=True, help="Replace files already present and verified.")
+@click.option("--dry-run", is_flag=True, help="Show what would be downloaded; transfer nothing.")
+@click.option(
+    "--manifest", type=click.Path(path_type=Path), help="Write a JSON-lines manifest to FILE."
+)
+@click.option(
+    "--export",
+    "export_format",
+    type=click.Choice(exporters()),
+    help="Write a download list for rclone --files-from, aria2c -i or plain URLs instead.",
+)
+@click.option(
+    "--output", type=click.Path(path_type=Path), help="File for the --export list (default stdout)."
+)
+@click.pass_context
+def download(
+    ctx: click.Context,
+    source: str,
+    assets: str | None,
+    dest: Path,
+    layout: str,
+    concurrency: int,
+    overwrite: bool,
+    dry_run: bool,
+    manifest: Path | None,
+    export_format: str | None,
+    output: Path | None,
+) -> None:
+    """Download the assets of the STAC items in SOURCE into DEST, resumably and verified.
+
+    SOURCE is an ItemCollection/FeatureCollection GeoJSON file or a static STAC catalog,
+    collection or item (path or http URL). Exits non-zero if any file failed.
+    """
+    from eoaccess._atomic import write_text_atomic
+    from eoaccess.transfer import download as download_items
+    from eoaccess.transfer import export_list
+    from eoaccess.transfer._sources import read_stac_items
+
+    items = read_stac_items(source)
+    if export_format:
+        text = export_list(items, export_format, dest=dest, assets=assets, layout=layout)
+        if output is None:
+            click.echo(text, nl=False)
+        else:
+            write_text_atomic(output, text)
+        return
+    result = download_items(
+        items,
+        dest,
+        assets=assets,
+        layout=layout,
+        concurrency=concurrency,
+        overwrite=overwrite,
+        dry_run=dry_run,
+        manifest=manifest,
+        progress=make_progress(enabled=not ctx.obj["quiet"] and not dry_run),
+    )
+    for planned in result.planned:
+        click.echo(f"{planned.url} -> {planned.path}")
+    click.echo(result.summary())
+    result.raise_for_failures()
+
+
+@cli.command()
+@click.argument("archive", metavar="[DIR]", required=False)
+@click.option(
+    "--catalog",
+    metavar="URI",
+    help="Catalog to serve: postgresql://… or a catalog path (default: DIR/.eoaccess).",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8000,
+    show_default=True,
+    help="Port to listen on (0: any free port).",
+)
+def serve(archive: str | None, catalog: str | None, host: str, port: int) -> None:
+    """Serve DIR's catalog as a STAC API and its files over HTTP (with Range requests)."""
+    from eoaccess.server.run import serve_archive
+
+    serve_archive(archive, catalog, host=host, port=port)
 
 
 def _one_line(text: str) -> str:
