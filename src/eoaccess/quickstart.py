@@ -1,27 +1,154 @@
 """``eoaccess quickstart``: the seed workflows end to end on a freshly generated sample archive.
 
-At this stage it builds the ``small`` archive and summarises it; each workflow (STAC search,
-Harmony subsetting, statistics, …) is added here as it lands.
+Steps so far: write the ``small`` sample archive (skipped when an identical one is already
+there), ingest it into the embedded catalog (incremental: a re-run only lists files), start the
+server on a free loopback port, and read the catalog back through the STAC API with
+pystac-client, a client users already have. Each seed workflow is added here as it lands.
 """
 
 from __future__ import annotations
 
+import json
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
 from rich.console import Console
+from rich.table import Table
 
-from eoaccess._progress import Progress
-from eoaccess.sample import SampleSummary, generate_sample
-from eoaccess.summary import print_sample_summary
+from eoaccess import __version__
+from eoaccess._atomic import write_text_atomic
+from eoaccess._progress import NullProgress, Progress
+from eoaccess.sample import PRODUCTS, Size, generate_sample
+from eoaccess.summary import make_console, sample_table
+
+QUICKSTART_SIZE: Size = "small"
+QUICKSTART_SEED = 0
+_STAMP = ".sample-stamp.json"
+
+T = TypeVar("T")
+
+
+@dataclass
+class QuickstartReport:
+    """What the quickstart did: one row per step with its duration and outcome."""
+
+    root: Path
+    steps: list[tuple[str, float, str]] = field(default_factory=list)
+    server_url: str | None = None
+
+    def table(self) -> Table:
+        table = Table(title="eoaccess quickstart", title_justify="left")
+        table.add_column("step", style="bold")
+        table.add_column("seconds", justify="right")
+        table.add_column("result")
+        for name, seconds, result in self.steps:
+            table.add_row(name, f"{seconds:.1f}", result)
+        return table
+
+
+@contextmanager
+def _step(report: QuickstartReport, console: Console, name: str) -> Iterator[list[str]]:
+    """Time one step; the block appends its one-line result to the yielded list."""
+    console.rule(f"[bold]{name}")
+    outcome: list[str] = []
+    start = time.perf_counter()
+    yield outcome
+    report.steps.append((name, time.perf_counter() - start, outcome[0] if outcome else "done"))
+
+
+def _sample_is_current(root: Path, size: Size) -> bool:
+    stamp = root / _STAMP
+    if not stamp.is_file() or not all((root / p).is_dir() for p in PRODUCTS):
+        return False
+    try:
+        recorded = json.loads(stamp.read_text())
+    except (OSError, json.JSONDecodeError):
+        return False
+    return bool(recorded == _stamp_content(size))
+
+
+def _stamp_content(size: Size) -> dict[str, Any]:
+    return {"size": size, "seed": QUICKSTART_SEED, "eoaccess": __version__}
+
+
+def _timed(function: Callable[[], T]) -> tuple[T, float]:
+    start = time.perf_counter()
+    result = function()
+    return result, time.perf_counter() - start
 
 
 def run_quickstart(
-    dest: str | Path, progress: Progress | None = None, console: Console | None = None
-) -> SampleSummary:
-    """Generate the small sample archive under ``dest/archive`` and print what it holds."""
-    console = console or Console()
-    root = Path(dest) / "archive"
-    console.print(f"[bold]eoaccess quickstart[/bold]: writing the small sample archive to {root}")
-    summary = generate_sample(root, size="small", seed=0, progress=progress)
-    print_sample_summary(summary, console)
-    return summary
+    dest: str | Path,
+    progress: Progress | None = None,
+    console: Console | None = None,
+    size: Size = QUICKSTART_SIZE,
+) -> QuickstartReport:
+    """Run every quickstart step under ``dest`` and print what each one did.
+
+    ``size`` exists for tests (``tiny``); users get the ``small`` archive.
+    """
+    from eoaccess.ingest import ingest
+    from eoaccess.server import create_app, start_in_thread
+    from eoaccess.stores import open_store
+
+    console = console or make_console()
+    progress = progress or NullProgress()
+    root = Path(dest).resolve()
+    archive = root / "archive"
+    report = QuickstartReport(root)
+    console.print(f"[bold]eoaccess quickstart[/bold] {__version__}: working in {root}")
+
+    with _step(report, console, "sample archive") as outcome:
+        if _sample_is_current(archive, size):
+            console.print(f"the {size} sample archive in {archive} is up to date; not rewritten")
+            outcome.append(f"reused {archive}")
+        else:
+            summary = generate_sample(archive, size=size, seed=QUICKSTART_SEED, progress=progress)
+            write_text_atomic(archive / _STAMP, json.dumps(_stamp_content(size)))
+            console.print(sample_table(summary))
+            outcome.append(f"{summary.files:,} files, {summary.bytes / 1e6:,.0f} MB in {archive}")
+
+    with _step(report, console, "ingest") as outcome:
+        ingested = ingest(archive, progress=progress)
+        console.print(ingested.table(), soft_wrap=True, highlight=False)
+        total = sum(c.items for c in ingested.collections)
+        outcome.append(
+            f"{len(ingested.collections)} collections, {total} items "
+            f"({ingested.added} added, {ingested.updated} updated, {ingested.removed} removed)"
+        )
+
+    store = open_store(None, archive)
+    try:
+        with start_in_thread(create_app(store, archive)) as server:
+            report.server_url = server.url
+            with _step(report, console, "STAC API") as outcome:
+                outcome.append(_read_back_with_pystac_client(server.url, console))
+    finally:
+        store.close()
+
+    console.rule("[bold]summary")
+    console.print(report.table())
+    return report
+
+
+def _read_back_with_pystac_client(url: str, console: Console) -> str:
+    """List the served collections and count their items with pystac-client, as a user would."""
+    from pystac_client import Client
+
+    client = Client.open(url)
+    table = Table(title=f"collections served at {url}", title_justify="left")
+    table.add_column("collection")
+    table.add_column("items", justify="right")
+    table.add_column("title")
+    collections = sorted(client.get_collections(), key=lambda c: c.id)
+    total = 0
+    for collection in collections:
+        matched = client.search(collections=[collection.id], limit=1).matched() or 0
+        total += matched
+        table.add_row(collection.id, str(matched), collection.title or "")
+    console.print(table)
+    return f"{len(collections)} collections, {total} items via pystac-client at {url}"

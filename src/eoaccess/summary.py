@@ -46,6 +46,15 @@ def sample_table(summary: SampleSummary) -> Table:
     return table
 
 
+def make_console(stderr: bool = False) -> Console:
+    """A console for tables: the terminal's width, or 120 columns when output is redirected
+    (rich would otherwise wrap logs and pipes at 80)."""
+    console = Console(stderr=stderr)
+    if not console.is_terminal:
+        console = Console(stderr=stderr, width=120)
+    return console
+
+
 def print_sample_summary(summary: SampleSummary, console: Console | None = None) -> None:
     """Print the sample archive table to stdout."""
-    (console or Console(soft_wrap=False)).print(sample_table(summary))
+    (console or make_console()).print(sample_table(summary))

@@ -20,7 +20,7 @@ from eoaccess._progress import NullProgress, Progress
 from eoaccess.errors import InvalidInputError
 from eoaccess.sample._common import SIZES, Generator, ProductSummary, Size
 
-__all__ = ["PRODUCTS", "SIZES", "ProductSummary", "SampleSummary", "generate_sample"]
+__all__ = ["PRODUCTS", "SIZES", "ProductSummary", "SampleSummary", "Size", "generate_sample"]
 
 # Registry: product name -> module implementing ``generate`` (imported only when asked for).
 _GENERATOR_MODULES: dict[str, str] = {
