@@ -28,7 +28,13 @@ def test_public_api_is_what_we_export() -> None:
         "NotFoundError",
         "OutputError",
         "__version__",
+        "download",
         "generate_sample",
+        "ingest",
+        "make_query",
+        "open_store",
+        "read_header",
+        "read_range",
     }
     for name in eoaccess.__all__:
         assert hasattr(eoaccess, name)

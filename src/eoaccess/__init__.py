@@ -1,14 +1,37 @@
 """eoaccess: from "where is the data for my area and time?" to "the numbers are on my disk".
 
-The public Python API grows with each feature; everything exported is listed in ``__all__``.
+The public Python API; everything exported is listed in ``__all__``. Heavy modules (numpy,
+GDAL, aiohttp, FastAPI) are imported on first use of a name, so ``import eoaccess`` and the CLI
+start quickly.
 """
 
+from __future__ import annotations
+
+import importlib
 from importlib.metadata import version as _version
+from typing import TYPE_CHECKING, Any
 
 from eoaccess.errors import EOAccessError, InvalidInputError, NotFoundError, OutputError
-from eoaccess.sample import generate_sample
+
+if TYPE_CHECKING:
+    from eoaccess.ingest import ingest
+    from eoaccess.query import make_query
+    from eoaccess.sample import generate_sample
+    from eoaccess.stores import open_store
+    from eoaccess.transfer import download, read_header, read_range
 
 __version__ = _version("eoaccess")
+
+# Public name -> module that defines it (imported lazily by __getattr__).
+_LAZY: dict[str, str] = {
+    "download": "eoaccess.transfer",
+    "generate_sample": "eoaccess.sample",
+    "ingest": "eoaccess.ingest",
+    "make_query": "eoaccess.query",
+    "open_store": "eoaccess.stores",
+    "read_header": "eoaccess.transfer",
+    "read_range": "eoaccess.transfer",
+}
 
 __all__ = [
     "EOAccessError",
@@ -16,5 +39,24 @@ __all__ = [
     "NotFoundError",
     "OutputError",
     "__version__",
+    "download",
     "generate_sample",
+    "ingest",
+    "make_query",
+    "open_store",
+    "read_header",
+    "read_range",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'eoaccess' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
