@@ -32,7 +32,7 @@ test: setup system-deps
 	$(VENV)/bin/pytest
 
 bench: setup system-deps
-	$(VENV)/bin/python -m benchmarks.run
+	$(VENV)/bin/python -m benchmarks.run $(SUITES)
 
 lint: setup
 	$(VENV)/bin/ruff check src tests benchmarks
