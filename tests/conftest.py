@@ -17,10 +17,7 @@ from tests.harness.http import RangeHTTPServer, start_http_server
 from tests.harness.network import NetworkGuard
 from tests.harness.postgres import PostgresCluster, start_postgres
 from tests.harness.s3 import TEST_CREDENTIALS, S3Server, start_s3_server
-
-REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
-if not REALDATA.exists():  # CI checks the repository out elsewhere; allow an override.
-    REALDATA = Path(os.environ.get("EOACCESS_REALDATA", "/work/shared/realdata"))
+from tests.shared_paths import REALDATA
 
 _GUARD = NetworkGuard()
 

@@ -32,10 +32,8 @@ from eoaccess.sample._arps_tiff import s3_etag, tiff_layout
 from eoaccess.sample._arps_world import Window, solar_angles, to_lonlat
 from eoaccess.sample.arps import AOI, GRID_NORTH, GRID_WEST, QA_FILE, SR_FILE, header_size
 from tests.harness.http import start_http_server
+from tests.shared_paths import SEEDS
 
-SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
-if not SEEDS.exists():
-    SEEDS = Path("/work/shared/seeds")
 DAYS = [date(2023, 11, d) for d in range(1, 7)]  # tiny covers the first six days of the month
 SCENE_ID = re.compile(r"^(\d{8})_(\d{6})_(\d{2}_)?[0-9a-f]{4}$")
 

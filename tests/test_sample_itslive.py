@@ -17,8 +17,9 @@ from pyproj import CRS, Transformer
 from eoaccess.sample import generate_sample
 from eoaccess.sample._common import tree_size
 from eoaccess.sample.itslive import CUBES, PLANS, SEED_POINT, cube_relpath
+from tests.shared_paths import REALDATA
 
-REAL_CATALOG = Path("/work/shared/realdata/itslive/catalog_v02_regions.json")
+REAL_CATALOG = REALDATA / "itslive" / "catalog_v02_regions.json"
 needs_real = pytest.mark.skipif(
     not REAL_CATALOG.exists(), reason="real ITS_LIVE catalog not present"
 )

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,11 +27,10 @@ _ITEM_PARTS = ("item", "basics", "datetime", "instrument", "licensing", "provide
 
 
 def shared_schemas_dir() -> Path:
-    """``shared/schemas`` beside the repository (CI checks out elsewhere), else /work/shared."""
-    beside = Path(__file__).resolve().parents[3] / "shared" / "schemas"
-    if beside.exists():
-        return beside
-    return Path(os.environ.get("EOACCESS_SHARED", "/work/shared")) / "schemas"
+    """The STAC and GeoJSON schemas of ``shared/`` (see tests.shared_paths)."""
+    from tests.shared_paths import SCHEMAS
+
+    return SCHEMAS
 
 
 def local_schema_map() -> dict[str, dict[str, Any]]:
