@@ -26,7 +26,8 @@ pid {work}/nginx.pid;
 error_log {work}/error.log warn;
 events {{ worker_connections 4096; }}
 http {{
-    access_log off;
+    log_format bytes '$request_method $uri $status $body_bytes_sent "$http_range"';
+    access_log {access_log};
     sendfile on;
     tcp_nopush on;
     tcp_nodelay on;
@@ -70,8 +71,12 @@ class Nginx:
         os.kill(self.pid, signal.SIGKILL)
 
 
-def start_nginx(root: Path, work: Path, workers: int = 1) -> Nginx:
-    """Start nginx for ``root``; raise DependencyError when it is not installed."""
+def start_nginx(root: Path, work: Path, workers: int = 1, access_log: Path | None = None) -> Nginx:
+    """Start nginx for ``root``; raise DependencyError when it is not installed.
+
+    ``access_log``: a file receiving one line per request, ``METHOD URI STATUS BYTES "RANGE"``
+    (off by default: logging costs time the download benchmark measures).
+    """
     binary = shutil.which("nginx") or (
         "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None
     )
@@ -82,7 +87,10 @@ def start_nginx(root: Path, work: Path, workers: int = 1) -> Nginx:
     work.mkdir(parents=True, exist_ok=True)
     port = free_port()
     config = work / "nginx.conf"
-    config.write_text(_CONFIG.format(workers=workers, work=work, port=port, root=root.resolve()))
+    log = f"{access_log} bytes" if access_log is not None else "off"
+    config.write_text(
+        _CONFIG.format(workers=workers, work=work, port=port, root=root.resolve(), access_log=log)
+    )
     done = subprocess.run(
         [binary, "-c", str(config), "-p", str(work), "-e", str(work / "error.log")],
         capture_output=True,

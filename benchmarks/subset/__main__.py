@@ -1,0 +1,370 @@
+"""Subset benchmark: eoaccess against the plain xarray / h5py way, over loopback HTTP.
+
+    python -m benchmarks.subset [--layers 60] [--repeat 3] [--work DIR] [--no-results]
+
+(a) A bbox + time subset of an ITS_LIVE cube (the sample's full 833x833 Alaska cube, chunks
+    (N, 10, 10)) written to NetCDF: ``eoaccess.subset`` against ``xr.open_dataset(url,
+    engine="zarr")`` + ``.sel`` + ``.to_netcdf`` (given the same native window, which eoaccess
+    derives from the lon/lat bbox itself).
+(b) A bbox subset of a dense ATL03 granule (sample layout at full signal photon rate, 4° of
+    latitude): ``eoaccess.subset`` (per-beam hyperslabs, whole hierarchy written) against
+    fetching the whole file and filtering every photon with h5py + numpy (heights only).
+
+Both sides read from the same nginx on loopback (after ``scripts/install-system-deps.sh``), whose
+access log gives requests and bytes. Rounds alternate the order; medians are reported. Results go to stdout and
+to the ``## Subset`` section of benchmarks/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[2]
+RESULTS = ROOT / "benchmarks" / "RESULTS.md"
+CUBE_BBOX = (-139.05, 60.70, -138.87, 60.79)
+"""About 10 km x 10 km around the seed-000 point: ~1 % of the 100 km cube."""
+CUBE_TIME = "2019-01-01/2022-12-31"
+CUBE_VARIABLES = ("v", "vx", "vy", "v_error")
+NOTES = [
+    "What the numbers say (docs/design/subset.md):",
+    "",
+    "- (a) Both sides fetch the same chunks (those under the window, about 1 % of the cube): "
+    "eoaccess derives the native window from the lon/lat bbox itself, the peer was handed it. "
+    "The time difference is per request: the readers' Zarr store goes through the transfer "
+    "engine (retries, S3 signing and redirects, byte accounting) on its own event loop, "
+    "~1-2 ms a chunk on loopback against ~0.8 ms for fsspec's HTTP store.",
+    "- (b) eoaccess reads the segment index of every beam, the photon positions of the "
+    "candidate segments only, then the kept rows of every photon- and segment-rate dataset; "
+    "the chunks of each of these three rounds are fetched concurrently (exact byte ranges "
+    "from the HDF5 chunk index). What remains sequential are HDF5's own metadata reads "
+    "(object headers and chunk indexes scattered through the file, a 64 KiB block per "
+    "request), ~200 here. At loopback speed one whole-file request is faster; on a real "
+    "network the byte ratio is what counts, and it grows with granule size: real ATL03 "
+    "granules are GBs with ~10× more photons per segment than this sample, where most of "
+    "the bytes read here are the segment-rate arrays of the kept segments.",
+    "",
+]
+GRANULE_BBOX = (-105.5, 40.3, -105.0, 40.6)
+"""A 0.3° slice of the seed-001 Colorado box, ~7 % of the granule's latitude span."""
+
+
+@dataclass
+class Measure:
+    """One run of one side."""
+
+    seconds: float
+    requests: int
+    bytes: int
+    kept: int
+
+
+class _AccessLog:
+    """Requests and bytes nginx sent, from its access log (``METHOD URI STATUS BYTES``)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def mark(self) -> int:
+        return self.path.stat().st_size if self.path.exists() else 0
+
+    def since(self, mark: int) -> tuple[int, int]:
+        with self.path.open("rb") as handle:
+            handle.seek(mark)
+            lines = handle.read().decode().splitlines()
+        sent = [int(line.split()[3]) for line in lines if line.startswith("GET ")]
+        return len(sent), sum(sent)
+
+
+def _measure(log: _AccessLog, run: Callable[[], int]) -> Measure:
+    mark = log.mark()
+    start = time.perf_counter()  # warm: imports and the data preparation ran before
+    kept = run()
+    seconds = time.perf_counter() - start
+    time.sleep(0.05)  # let nginx finish writing the log lines of the last responses
+    requests, nbytes = log.since(mark)
+    return Measure(seconds, requests, nbytes, kept)
+
+
+# --- (a) cube -----------------------------------------------------------------------------------
+
+
+def make_cube(work: Path, layers: int) -> Path:
+    from eoaccess._progress import NullProgress
+    from eoaccess.sample._itslive_sites import CUBES
+    from eoaccess.sample.itslive import _write_cube, cube_relpath
+
+    cube = work / "cube"
+    path = cube / cube_relpath(CUBES["alaska"])
+    marker = cube / f".layers-{layers}"
+    if not marker.exists():
+        _write_cube(cube, CUBES["alaska"], layers, None, 0, NullProgress())
+        marker.touch()
+    return path
+
+
+def cube_eoaccess(url: str, out: Path) -> int:
+    from eoaccess.subset import subset
+
+    result = subset(url, bbox=CUBE_BBOX, datetime=CUBE_TIME, variables=CUBE_VARIABLES, output=out)
+    return result.counts["cells"] * result.counts["time_steps"]
+
+
+def native_window(url: str) -> tuple[float, float, float, float]:
+    """The native bounds eoaccess derives from the lon/lat bbox, handed to the peer."""
+    import pyproj
+    import shapely
+
+    box = shapely.segmentize(shapely.box(*CUBE_BBOX), 0.001)
+    ring = np.asarray(box.exterior.coords)
+    x, y = pyproj.Transformer.from_crs(4326, 3413, always_xy=True).transform(ring[:, 0], ring[:, 1])
+    return float(x.min()) - 60, float(y.min()) - 60, float(x.max()) + 60, float(y.max()) + 60
+
+
+def cube_xarray(url: str, out: Path, window: tuple[float, float, float, float]) -> int:
+    import xarray as xr
+
+    x0, y0, x1, y1 = window
+    ds = xr.open_dataset(url, engine="zarr", decode_timedelta=False)
+    times = ds.mid_date.values
+    start, end = (np.datetime64(t) for t in CUBE_TIME.split("/"))
+    keep = np.flatnonzero((times >= start) & (times <= end + np.timedelta64(1, "D")))
+    sub = ds[list(CUBE_VARIABLES)].sel(x=slice(x0, x1), y=slice(y1, y0)).isel(mid_date=keep)
+    sub = sub.sortby("mid_date")
+    for var in sub.variables.values():
+        var.encoding = {
+            k: v
+            for k, v in var.encoding.items()
+            if k in ("dtype", "_FillValue", "units", "calendar")
+        }
+    sub.to_netcdf(out, engine="h5netcdf")
+    return int(sub.sizes["x"] * sub.sizes["y"] * sub.sizes["mid_date"])
+
+
+# --- (b) granule --------------------------------------------------------------------------------
+
+
+def make_granule(work: Path) -> Path:
+    from eoaccess.sample import atl03
+    from eoaccess.sample._atl03_beam import Density
+
+    granule = next(
+        g for g in atl03.plan_granules("default") if (g.orbit.rgt, g.orbit.cycle) == (493, 7)
+    )
+    path = work / "granule-full-rate" / granule.name
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        atl03._write_granule(tmp, granule, Density(signal=1.0, noise=0.1), 0, lambda n: None)
+        tmp.rename(path)
+    return path
+
+
+def granule_eoaccess(url: str, out: Path) -> int:
+    from eoaccess.subset import subset
+
+    return subset(url, bbox=GRANULE_BBOX, output=out).counts["photons"]
+
+
+def granule_h5py(url: str, out: Path) -> int:
+    """The way without a subsetter: fetch the file, filter every photon, keep the heights."""
+    import h5py
+    import httpx
+
+    local = out / "whole.h5"
+    with httpx.stream("GET", url) as response, local.open("wb") as handle:
+        response.raise_for_status()
+        for chunk in response.iter_bytes(1 << 20):
+            handle.write(chunk)
+    west, south, east, north = GRANULE_BBOX
+    kept = 0
+    with h5py.File(local) as src, h5py.File(out / "subset.h5", "w") as dst:
+        for beam in (k for k in src if re.match(r"gt[1-3][lr]$", k)):
+            h = src[f"{beam}/heights"]
+            lat, lon = h["lat_ph"][()], h["lon_ph"][()]
+            inside = (lon >= west) & (lon <= east) & (lat >= south) & (lat <= north)
+            kept += int(inside.sum())
+            for name, dset in h.items():
+                dst[f"{beam}/heights/{name}"] = dset[()][inside]
+    local.unlink()
+    return kept
+
+
+# --- running ------------------------------------------------------------------------------------
+
+
+def _rounds(repeat: int, sides: dict[str, Callable[[int], Measure]]) -> dict[str, list[Measure]]:
+    out: dict[str, list[Measure]] = {name: [] for name in sides}
+    names = list(sides)
+    for name in names:  # warm-up, not measured: imports, connection pools, page cache
+        sides[name](-1)
+    for round_ in range(repeat):
+        order = names if round_ % 2 == 0 else names[::-1]
+        for name in order:
+            out[name].append(sides[name](round_))
+    return out
+
+
+def _median(runs: list[Measure]) -> Measure:
+    return Measure(
+        statistics.median(r.seconds for r in runs),
+        int(statistics.median(r.requests for r in runs)),
+        int(statistics.median(r.bytes for r in runs)),
+        runs[0].kept,
+    )
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1e6:,.2f}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.subset", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--layers", type=int, default=60, help="time steps of the cube")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--work", type=Path, default=ROOT / "benchmarks" / "work" / "subset")
+    parser.add_argument("--no-results", action="store_true", help="do not update RESULTS.md")
+    args = parser.parse_args(argv)
+    sys.path.insert(0, str(ROOT))
+    from benchmarks.download._nginx import start_nginx
+
+    args.work.mkdir(parents=True, exist_ok=True)
+    print("preparing data (sample cube and dense granule; reused between runs) …", flush=True)
+    cube = make_cube(args.work, args.layers)
+    granule = make_granule(args.work)
+    cube_bytes = sum(p.stat().st_size for p in cube.rglob("*") if p.is_file())
+    cube_files = sum(1 for p in cube.rglob("*") if p.is_file())
+    load_before = os.getloadavg()[0]
+    nginx_work = Path(tempfile.mkdtemp(prefix="eoaccess-bench-nginx-"))
+    log = _AccessLog(nginx_work / "access.log")
+    server = start_nginx(args.work, nginx_work, workers=2, access_log=log.path)
+    try:
+        cube_url = f"{server.url}/{cube.relative_to(args.work).as_posix()}"
+        granule_url = f"{server.url}/{granule.relative_to(args.work).as_posix()}"
+        window = native_window(cube_url)
+        with tempfile.TemporaryDirectory(prefix="eoaccess-bench-") as tmp:
+            out = Path(tmp)
+
+            counter = iter(range(1_000_000))
+
+            def side(fn: Callable[[Path], int]) -> Callable[[int], Measure]:
+                def run(round_: int) -> Measure:
+                    target = out / f"run-{next(counter)}"
+                    target.mkdir()
+                    return _measure(log, lambda: fn(target))
+
+                return run
+
+            cube_runs = _rounds(
+                args.repeat,
+                {
+                    "eoaccess.subset": side(lambda o: cube_eoaccess(cube_url, o / "cut.nc")),
+                    "xarray zarr .sel .to_netcdf": side(
+                        lambda o: cube_xarray(cube_url, o / "cut.nc", window)
+                    ),
+                },
+            )
+            granule_runs = _rounds(
+                args.repeat,
+                {
+                    "eoaccess.subset": side(lambda o: granule_eoaccess(granule_url, o)),
+                    "whole file + h5py filter": side(lambda o: granule_h5py(granule_url, o)),
+                },
+            )
+    finally:
+        server.stop()
+        shutil.rmtree(nginx_work, ignore_errors=True)
+    load_after = os.getloadavg()[0]
+
+    lines = [
+        "## Subset",
+        "",
+        f"Reproduce: `python -m benchmarks.subset --layers {args.layers} --repeat {args.repeat}`. "
+        "Data from the sample generators (reused between runs under `benchmarks/work/subset`), "
+        "served by nginx on loopback (its own processes, as a remote server would be), whose "
+        f"access log gives requests and bytes sent; one unmeasured warm-up run per tool, then the median of {args.repeat} "
+        "rounds, order alternating.",
+        "",
+        f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}; "
+        f"load average {load_before:.1f} before, {load_after:.1f} after; "
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC.",
+        "",
+        f"### (a) ITS_LIVE cube: bbox {','.join(map(str, CUBE_BBOX))} + {CUBE_TIME}, "
+        f"{len(CUBE_VARIABLES)} variables → NetCDF",
+        "",
+        f"Cube: 833 × 833 cells × {args.layers} layers, chunks ({args.layers}, 10, 10), "
+        f"{cube_files:,} objects, {_mb(cube_bytes)} MB.",
+        "",
+        "| tool | wall s | requests | MB read | share of cube | values kept |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    cube_med = {name: _median(runs) for name, runs in cube_runs.items()}
+    for name, m in cube_med.items():
+        lines.append(
+            f"| {name} | {m.seconds:.2f} | {m.requests:,} | {_mb(m.bytes)} | "
+            f"{100 * m.bytes / cube_bytes:.2f} % | {m.kept:,} |"
+        )
+    ours, peer = cube_med["eoaccess.subset"], cube_med["xarray zarr .sel .to_netcdf"]
+    lines += [
+        "",
+        f"- eoaccess vs xarray: **{peer.seconds / ours.seconds:.2f}×** faster, "
+        f"{peer.bytes / max(ours.bytes, 1):.2f}× fewer bytes, "
+        f"{peer.requests / max(ours.requests, 1):.2f}× fewer requests.",
+        "",
+        f"### (b) ATL03 granule: bbox {','.join(map(str, GRANULE_BBOX))}",
+        "",
+        f"Granule: {_mb(granule.stat().st_size)} MB, six beams, sample layout (chunks of 10,000 "
+        "photons, gzip).",
+        "",
+        "| tool | wall s | requests | MB read | share of file | photons kept |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    granule_med = {name: _median(runs) for name, runs in granule_runs.items()}
+    size = granule.stat().st_size
+    for name, m in granule_med.items():
+        lines.append(
+            f"| {name} | {m.seconds:.2f} | {m.requests:,} | {_mb(m.bytes)} | "
+            f"{100 * m.bytes / size:.1f} % | {m.kept:,} |"
+        )
+    ours, peer = granule_med["eoaccess.subset"], granule_med["whole file + h5py filter"]
+    lines += [
+        "",
+        f"- eoaccess vs whole file + h5py: **{peer.seconds / ours.seconds:.2f}×** faster, "
+        f"{peer.bytes / max(ours.bytes, 1):.2f}× fewer bytes; the same photons "
+        f"({'equal' if ours.kept == peer.kept else 'DIFFERENT'} counts). eoaccess also writes the "
+        "whole hierarchy (METADATA, ancillary_data, geolocation, geophys_corr, bckgrd_atlas "
+        "trimmed, dimension scales), the peer only the heights arrays.",
+        "",
+        *NOTES,
+    ]
+    section = "\n".join(lines)
+    print("\n" + section)
+    if not args.no_results:
+        text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
+        pattern = re.compile(r"^## Subset\n.*?(?=^## |\Z)", re.MULTILINE | re.DOTALL)
+        if pattern.search(text):
+            text = pattern.sub(lambda _: section, text)
+        else:
+            text = text.rstrip("\n") + "\n\n" + section
+        RESULTS.write_text(text)
+        print(f"written to {RESULTS}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
