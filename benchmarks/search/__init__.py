@@ -1,1 +1,2 @@
-"""Search benchmark: embedded SQLite catalog vs PostgreSQL + pgstac (python -m benchmarks.search)."""
+"""Search benchmark: eoaccess's STAC API (embedded and pgstac catalogs) against
+stac-fastapi-pgstac on one synthetic catalog (python -m benchmarks.search)."""
