@@ -63,7 +63,7 @@ GET_CASES: list[tuple[dict[str, str], tuple[str, ...]]] = [
     ({"datetime": "2021-01-01T00:00:00Z/2020-01-01T00:00:00Z"}, ("starts after it ends",)),
     ({"filter": "view:incidence_angle >>> 3"}, ("invalid CQL2 filter", "1:23")),
     ({"filter": "gsd = "}, ("invalid CQL2 filter", "1:7")),
-    ({"filter": '{"op": ', "filter-lang": "cql2-json"}, ("invalid CQL2 JSON", "character 6")),
+    ({"filter": '{"op": ', "filter-lang": "cql2-json"}, ("invalid CQL2 JSON", "character 7")),
     ({"filter": "gsd = 1", "filter-lang": "sql"}, ("unsupported filter-lang 'sql'",)),
     (
         {"filter": "gsd = 1", "filter-crs": "EPSG:3857"},
