@@ -289,3 +289,20 @@ def _drop_path(target: dict[str, Any], parts: list[str]) -> None:
         target.pop(head, None)
     elif isinstance(target.get(head), dict):
         _drop_path(target[head], rest)
+
+
+def compare_items(a: Mapping[str, Any], b: Mapping[str, Any], sortby: tuple[SortField, ...]) -> int:
+    """-1, 0 or 1 as ``a`` comes before, with or after ``b`` in the order of :func:`sort_items`
+    (for merging sorted result streams of several catalogs)."""
+    keys = list(sortby)
+    named = {k.field.removeprefix("properties.") for k in keys}
+    tie_descending = keys[0].descending if keys else False
+    keys += [SortField(name, tie_descending) for name in ("collection", "id") if name not in named]
+    for key in keys:
+        left = _missing_above(sort_key_value(a, key.field))
+        right = _missing_above(sort_key_value(b, key.field))
+        if left == right:
+            continue
+        before = left < right
+        return (1 if before else -1) if key.descending else (-1 if before else 1)
+    return 0
