@@ -29,12 +29,19 @@ def test_public_api_is_what_we_export() -> None:
         "OutputError",
         "__version__",
         "download",
+        "footprint",
         "generate_sample",
         "ingest",
         "make_query",
+        "map_items",
+        "open_catalog",
+        "open_dataset",
         "open_store",
         "read_header",
         "read_range",
+        "search_many",
+        "subset",
+        "timeseries",
     }
     for name in eoaccess.__all__:
         assert hasattr(eoaccess, name)

@@ -14,7 +14,12 @@ from typing import TYPE_CHECKING, Any
 from eoaccess.errors import EOAccessError, InvalidInputError, NotFoundError, OutputError
 
 if TYPE_CHECKING:
+    from eoaccess.catalog import open_catalog, search_many
+    from eoaccess.footprints import footprint, map_items
     from eoaccess.ingest import ingest
+    from eoaccess.readers import open_dataset
+    from eoaccess.subset import subset
+    from eoaccess.timeseries import timeseries
     from eoaccess.query import make_query
     from eoaccess.sample import generate_sample
     from eoaccess.stores import open_store
@@ -25,6 +30,13 @@ __version__ = _version("eoaccess")
 # Public name -> module that defines it (imported lazily by __getattr__).
 _LAZY: dict[str, str] = {
     "download": "eoaccess.transfer",
+    "footprint": "eoaccess.footprints",
+    "map_items": "eoaccess.footprints",
+    "open_catalog": "eoaccess.catalog",
+    "open_dataset": "eoaccess.readers",
+    "search_many": "eoaccess.catalog",
+    "subset": "eoaccess.subset",
+    "timeseries": "eoaccess.timeseries",
     "generate_sample": "eoaccess.sample",
     "ingest": "eoaccess.ingest",
     "make_query": "eoaccess.query",
@@ -40,12 +52,19 @@ __all__ = [
     "OutputError",
     "__version__",
     "download",
+    "footprint",
     "generate_sample",
     "ingest",
     "make_query",
+    "map_items",
+    "open_catalog",
+    "open_dataset",
     "open_store",
     "read_header",
     "read_range",
+    "search_many",
+    "subset",
+    "timeseries",
 ]
 
 
