@@ -17,12 +17,12 @@ if TYPE_CHECKING:
     from eoaccess.catalog import open_catalog, search_many
     from eoaccess.footprints import footprint, map_items
     from eoaccess.ingest import ingest
-    from eoaccess.readers import open_dataset
-    from eoaccess.subset import subset
-    from eoaccess.timeseries import timeseries
     from eoaccess.query import make_query
+    from eoaccess.readers import open_dataset
     from eoaccess.sample import generate_sample
     from eoaccess.stores import open_store
+    from eoaccess.subset import subset
+    from eoaccess.timeseries import timeseries
     from eoaccess.transfer import download, read_header, read_range
 
 __version__ = _version("eoaccess")
