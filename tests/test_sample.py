@@ -111,3 +111,15 @@ def test_bad_arguments(tmp_path: Path, kwargs: dict[str, object], message: str) 
 
 def test_every_product_is_registered() -> None:
     assert PRODUCTS == ("itslive", "kaguya", "atl03", "arps")
+
+
+def test_atomic_files_get_ordinary_permissions(tmp_path: Path) -> None:
+    import os
+
+    from eoaccess._atomic import write_text_atomic
+
+    target = tmp_path / "out.txt"
+    write_text_atomic(target, "x")
+    old = os.umask(0o022)
+    os.umask(old)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~old

@@ -54,11 +54,25 @@ def atomic_directory(final: Path) -> Iterator[Path]:
         shutil.rmtree(old, ignore_errors=True)
 
 
+def _umask() -> int:
+    """The process umask, read without changing it (os.umask would, racing other threads)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    return 0o022
+
+
 @contextlib.contextmanager
 def atomic_path(final: Path) -> Iterator[Path]:
     """Yield a temporary sibling file path that is renamed onto ``final`` when the block succeeds."""
     parent = ensure_writable_dir(final.parent)
     fd, name = tempfile.mkstemp(prefix=f".{final.name}.tmp-", dir=parent)
+    # mkstemp creates 0600; a finished file gets the permissions any new file would get.
+    os.fchmod(fd, 0o666 & ~_umask())
     os.close(fd)
     tmp = Path(name)
     try:

@@ -22,6 +22,7 @@ from rich.table import Table
 from eoaccess import __version__
 from eoaccess._atomic import write_text_atomic
 from eoaccess._progress import NullProgress, Progress
+from eoaccess.errors import EOAccessError
 from eoaccess.sample import PRODUCTS, Size, generate_sample
 from eoaccess.summary import make_console, sample_table
 
@@ -127,12 +128,100 @@ def run_quickstart(
             report.server_url = server.url
             with _step(report, console, "STAC API") as outcome:
                 outcome.append(_read_back_with_pystac_client(server.url, console))
+            outputs = root / "outputs"
+            for name, workflow in SEED_WORKFLOWS:
+                with _step(report, console, name) as outcome:
+                    outcome.append(workflow(server.url, outputs, console))
     finally:
         store.close()
 
     console.rule("[bold]summary")
     console.print(report.table())
     return report
+
+
+KAGUYA = "kaguya_terrain_camera_{}_uncontrolled_observations"
+SEED_002_BBOX = (3.0, 4.0, 5.0, 6.0)
+SEED_003_AOI = {
+    "type": "Polygon",
+    "coordinates": [[[0, 0], [2.5, 0], [2.5, 2.5], [0, 2.5], [0, 0]]],
+}
+
+
+def _seed_000_itslive(url: str, outputs: Path, console: Console) -> str:
+    """Seed 000: point → cube URL from the footprint catalog → lazy open → footprint map →
+    velocity time series at the point."""
+    import eoaccess
+    from eoaccess.footprints import write_map
+    from eoaccess.sample.itslive import SEED_POINT
+    from eoaccess.timeseries import plot_timeseries, write_timeseries
+
+    out = outputs / "seed000_itslive"
+    catalog = eoaccess.open_catalog(f"{url}files/itslive/catalog_v02.json")
+    found = list(catalog.search(point=SEED_POINT).items())
+    if not found:
+        raise EOAccessError(f"no ITS_LIVE cube contains the point {SEED_POINT}")
+    cube_url = next(iter(found[0]["assets"].values()))["href"]
+    console.print(f"point {SEED_POINT} → {cube_url}")
+    ds = eoaccess.open_dataset(cube_url)
+    console.print(f"opened lazily: {dict(ds.sizes)}, {len(ds.data_vars)} variables")
+    outline = eoaccess.footprint(ds)
+    write_map(outline, out / "footprint.html", title="ITS_LIVE cube footprint")
+    write_map(outline, out / "footprint.png", title="ITS_LIVE cube footprint")
+    series = eoaccess.timeseries(
+        cube_url, points=[SEED_POINT], variables=["v"], include_errors=True
+    )
+    write_timeseries(series, out / "velocity.csv")
+    plot_timeseries(series, out / "velocity.png")
+    valid = series["v"].notna().sum()
+    return f"cube {cube_url.rsplit('/', 1)[-1]}; {valid} velocities at the point → {out}"
+
+
+def _seed_002_kaguya_enrich(url: str, outputs: Path, console: Console) -> str:
+    """Seed 002: three Kaguya collections in a bbox, incidence angles from the PVL sidecars,
+    an rclone list and the downloads."""
+    import eoaccess
+    from eoaccess.transfer import export_list
+
+    out = outputs / "seed002_kaguya"
+    catalog = eoaccess.open_catalog(url)
+    result = catalog.search(
+        collections=[KAGUYA.format(k) for k in ("monoscopic", "stereoscopic", "spsupport")],
+        bbox=SEED_002_BBOX,
+        enrich="caminfo_pvl:Caminfo.Geometry.IncidenceAngle=incidence_angle",
+        where="incidence_angle < 70",
+    )
+    frame = result.to_geodataframe()
+    console.print(frame[["id", "collection", "incidence_angle"]].to_string(index=False))
+    write_text_atomic(
+        out / "rclone-files.txt", export_list(result, "rclone", dest=out / "data", assets=["image"])
+    )
+    downloaded = eoaccess.download(result, dest=out / "data", assets=["image"])
+    downloaded.raise_for_failures()
+    return f"{len(frame)} scenes with incidence < 70°, rclone list and {len(downloaded.files)} images → {out}"
+
+
+def _seed_003_kaguya_download(url: str, outputs: Path, console: Console) -> str:
+    """Seed 003: counts, the collections, an intersects search, every asset downloaded into
+    collection/item folders."""
+    import eoaccess
+
+    out = outputs / "seed003_kaguya"
+    catalog = eoaccess.open_catalog(url)
+    collection = KAGUYA.format("monoscopic")
+    total = catalog.search(collections=[collection]).matched()
+    result = catalog.search(collections=[collection], intersects=SEED_003_AOI)
+    console.print(f"{collection}: {total} items, {result.matched()} intersect the polygon")
+    downloaded = eoaccess.download(result, dest=out)
+    downloaded.raise_for_failures()
+    return f"{result.matched()} of {total} items; {len(downloaded.files)} assets in collection/item folders → {out}"
+
+
+SEED_WORKFLOWS: tuple[tuple[str, Callable[[str, Path, Console], str]], ...] = (
+    ("seed 000 ITS_LIVE", _seed_000_itslive),
+    ("seed 002 Kaguya + sidecars", _seed_002_kaguya_enrich),
+    ("seed 003 Kaguya download", _seed_003_kaguya_download),
+)
 
 
 def _read_back_with_pystac_client(url: str, console: Console) -> str:
