@@ -40,6 +40,7 @@ def test_public_api_is_what_we_export() -> None:
         "read_header",
         "read_range",
         "search_many",
+        "stats",
         "subset",
         "timeseries",
     }

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from eoaccess.query import make_query
     from eoaccess.readers import open_dataset
     from eoaccess.sample import generate_sample
+    from eoaccess.stats import stats
     from eoaccess.stores import open_store
     from eoaccess.subset import subset
     from eoaccess.timeseries import timeseries
@@ -35,6 +36,7 @@ _LAZY: dict[str, str] = {
     "open_catalog": "eoaccess.catalog",
     "open_dataset": "eoaccess.readers",
     "search_many": "eoaccess.catalog",
+    "stats": "eoaccess.stats",
     "subset": "eoaccess.subset",
     "timeseries": "eoaccess.timeseries",
     "generate_sample": "eoaccess.sample",
@@ -63,6 +65,7 @@ __all__ = [
     "read_header",
     "read_range",
     "search_many",
+    "stats",
     "subset",
     "timeseries",
 ]

@@ -16,6 +16,7 @@ import click
 
 from eoaccess import __version__
 from eoaccess._progress import make_progress
+from eoaccess.catalog._base import KINDS
 from eoaccess.errors import EOAccessError
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -109,14 +110,89 @@ def quickstart(ctx: click.Context, dest: Path) -> None:
     run_quickstart(dest, progress=make_progress(enabled=not ctx.obj["quiet"]))
 
 
-# --- download (issue 5). Only the item source changes when open_catalog lands: the rest of the
-# command is the Python API's download() and export_list().
+# --- search and collections (issue 4): eoaccess.catalog.open_catalog over any SOURCE.
+from eoaccess.catalog._output import OUTPUT_FORMATS  # noqa: E402
+from eoaccess.catalog.cli_options import SearchOptions, search_options  # noqa: E402
+
+
+@cli.command("collections")
+@click.argument("source", nargs=-1, required=True)
+@click.option(
+    "--kind",
+    type=click.Choice(list(KINDS)),
+    help="Kind of SOURCE, when recognising it from its content is not wanted.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the STAC collections as JSON.")
+def collections_command(source: tuple[str, ...], kind: str | None, as_json: bool) -> None:
+    """List the collections of SOURCE (any catalog `search` takes) with titles and extents."""
+    from eoaccess.catalog import open_catalog
+    from eoaccess.catalog._output import collections_table
+
+    with open_catalog(list(source), kind) as catalog:
+        found = catalog.collections()
+    if as_json:
+        click.echo(json.dumps(found, indent=2))
+    else:
+        collections_table(found, sys.stdout)
+
+
+@cli.command("search")
+@click.argument("source", nargs=-1, required=True)
+@search_options
+@click.option("--fields", metavar="[-]PATH,…", help="Item members to include (or -exclude).")
+@click.option("--matched", is_flag=True, help="Print only how many items match.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(list(OUTPUT_FORMATS)),
+    default="table",
+    show_default=True,
+    help="table for reading; geojson (a FeatureCollection of STAC items), parquet "
+    "(stac-geoparquet), csv or urls (asset hrefs) for programs.",
+)
+@click.option(
+    "--output", type=click.Path(path_type=Path), help="Write to FILE (atomically), not stdout."
+)
+def search_command(
+    source: tuple[str, ...],
+    search: SearchOptions,
+    fields: str | None,
+    matched: bool,
+    output_format: str,
+    output: Path | None,
+) -> None:
+    """Search SOURCE — a STAC API root URL, a static catalog.json, a stac-geoparquet file, a
+    GeoJSON footprint catalog or an archive folder (several are merged) — with one query.
+
+    \b
+    eoaccess search https://stac.example/api --collections A,B --bbox 3,4,5,6 --max-items 200
+    eoaccess search DIR --enrich caminfo_pvl:Caminfo.Geometry.IncidenceAngle=incidence_angle \\
+        --where 'incidence_angle < 70' --format geojson --output hits.geojson
+    """
+    from eoaccess.catalog._output import write_results
+
+    catalog, result = search.search(source, fields=fields)
+    with catalog:
+        if matched:
+            click.echo(result.matched())
+            return
+        count = write_results(result, output_format, output, sys.stdout)
+    if output is not None:
+        click.echo(
+            f"{count} {'urls' if output_format == 'urls' else 'items'} written to {output}",
+            err=True,
+        )
+
+
+# --- download (issue 5): any SOURCE through open_catalog and the search options; the rest of
+# the command is the Python API's download() and export_list().
 from eoaccess.transfer._export import exporters  # noqa: E402 - light: no network library
 from eoaccess.transfer._plan import DEFAULT_LAYOUT  # noqa: E402
 
 
 @cli.command()
-@click.argument("source")
+@click.argument("source", nargs=-1, required=True)
+@search_options
 @click.option("--assets", help="Comma-separated asset keys to download (default: every asset).")
 @click.option(
     "--dest",
@@ -155,7 +231,8 @@ from eoaccess.transfer._plan import DEFAULT_LAYOUT  # noqa: E402
 @click.pass_context
 def download(
     ctx: click.Context,
-    source: str,
+    source: tuple[str, ...],
+    search: SearchOptions,
     assets: str | None,
     dest: Path,
     layout: str,
@@ -166,17 +243,20 @@ def download(
     export_format: str | None,
     output: Path | None,
 ) -> None:
-    """Download the assets of the STAC items in SOURCE into DEST, resumably and verified.
+    """Download the assets of the STAC items SOURCE selects into DEST, resumably and verified.
 
-    SOURCE is an ItemCollection/FeatureCollection GeoJSON file or a static STAC catalog,
-    collection or item (path or http URL). Exits non-zero if any file failed.
+    SOURCE is anything `search` takes — a STAC API, a static catalog, collection or item, an
+    ItemCollection/FeatureCollection file (a saved search), a stac-geoparquet file, a footprint
+    catalog or an archive folder — narrowed by the search options. Exits non-zero if any file
+    failed.
     """
     from eoaccess._atomic import write_text_atomic
     from eoaccess.transfer import download as download_items
     from eoaccess.transfer import export_list
-    from eoaccess.transfer._sources import read_stac_items
 
-    items = read_stac_items(source)
+    catalog, found = search.search(source)
+    ctx.call_on_close(catalog.close)
+    items = list(found.items())
     if export_format:
         text = export_list(items, export_format, dest=dest, assets=assets, layout=layout)
         if output is None:
@@ -201,6 +281,80 @@ def download(
     result.raise_for_failures()
 
 
+@cli.command("stats")
+@click.argument("source")
+@click.option("--collections", required=True, help="The collection id (byoc-<id> accepted).")
+@click.option("--aoi", required=True, help="W,S,E,N in lon/lat, or GeoJSON (text or file).")
+@click.option("--datetime", "datetime_", required=True, metavar="A/B", help="Time range.")
+@click.option(
+    "--interval", default="P1D", show_default=True, help="ISO 8601 duration: P1D, P5D, P1W, P1M."
+)
+@click.option("--expression", help="Band math, e.g. '(green - nir) / (green + nir)'.")
+@click.option("--mask", help="Pixels to count, e.g. 'cloud_mask == 1'.")
+@click.option("--percentiles", default="", help="Comma-separated percentiles, e.g. 50,95.")
+@click.option("--histogram", type=click.IntRange(1, 10_000), help="Histogram with N bins.")
+@click.option("--provenance", metavar="BAND", help="Trace BAND's dominant value to its scene.")
+@click.option("--evalscript", type=click.Path(dir_okay=False, path_type=Path),
+              help="A Sentinel Hub evalscript V3 file instead of --expression.")  # fmt: skip
+@click.option("--resolution", type=float, help="Pixel size in CRS units [default: the data's].")
+@click.option("--crs", help="CRS of --aoi and of the grid [default: lon/lat AOI, data grid].")
+@click.option("--dask-scheduler", metavar="ADDRESS", help="A Dask distributed scheduler.")
+@click.option(
+    "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write FILE.csv/.parquet."
+)
+@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), help="Write FILE.png.")
+def stats_command(
+    source: str,
+    collections: str,
+    aoi: str,
+    datetime_: str,
+    interval: str,
+    expression: str | None,
+    mask: str | None,
+    percentiles: str,
+    histogram: int | None,
+    provenance: str | None,
+    evalscript: Path | None,
+    resolution: float | None,
+    crs: str | None,
+    dask_scheduler: str | None,
+    output: Path | None,
+    plot: Path | None,
+) -> None:
+    """Per-interval statistics of band math over an AOI, from an archive or a STAC API.
+
+    Prints CSV unless --output is given. Exits non-zero when an interval failed.
+    """
+    from eoaccess.stats import plot_series, stats, write_table
+
+    frame = stats(
+        source,
+        collections,
+        aoi,
+        datetime_,
+        interval,
+        expression=expression,
+        mask=mask,
+        percentiles=percentiles,
+        histogram=histogram,
+        provenance=provenance,
+        resolution=resolution,
+        crs=crs,
+        dask_scheduler=dask_scheduler,
+        evalscript=evalscript,
+    )
+    if output is None:
+        click.echo(frame.to_csv(index=False, date_format="%Y-%m-%dT%H:%M:%SZ"), nl=False)
+    else:
+        write_table(frame, output)
+        click.echo(f"{len(frame)} intervals written to {output}", err=True)
+    if plot is not None:
+        plot_series(frame, plot, title=expression or (evalscript.name if evalscript else None))
+    if "error" in frame and frame["error"].notna().any():
+        failed = frame["error"].dropna()
+        raise EOAccessError(f"{len(failed)} of {len(frame)} intervals failed: {failed.iloc[0]}")
+
+
 @cli.command()
 @click.argument("archive", metavar="[DIR]", required=False)
 @click.option(
@@ -221,6 +375,204 @@ def serve(archive: str | None, catalog: str | None, host: str, port: int) -> Non
     from eoaccess.server.run import serve_archive
 
     serve_archive(archive, catalog, host=host, port=port)
+
+
+# --- subset and timeseries (issue 6): thin wrappers over eoaccess.subset / eoaccess.timeseries.
+
+
+@cli.command("subset")
+@click.argument("href")
+@click.option("--bbox", metavar="W,S,E,N", help="Area in lon/lat (or in --bbox-crs).")
+@click.option("--bbox-crs", metavar="CRS", help="CRS of --bbox, e.g. EPSG:3413 [default: lon/lat].")
+@click.option(
+    "--intersects",
+    metavar="GEOJSON|FILE|WKT",
+    help="Polygon in lon/lat: gridded cells outside are set to the fill value, photons dropped.",
+)
+@click.option("--datetime", metavar="START/END", help="Time range (RFC 3339, .. for open).")
+@click.option("--variables", metavar="A,B", help="Variables to keep (gridded data).")
+@click.option("--crs", metavar="CRS", help="Reproject gridded output to this CRS.")
+@click.option("--resolution", metavar="RES[,RES]", help="Output cell size in --crs units.")
+@click.option("--resampling", default="nearest", show_default=True, help="Reprojection method.")
+@click.option(
+    "--format",
+    "output_format",
+    metavar="netcdf|zarr|geotiff",
+    help="Output format [default: from the --output suffix, else netcdf; HDF5 for trajectories].",
+)
+@click.option(
+    "--output",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Output file (.nc, .zarr, .tif, .h5) or directory for <name>_subsetted.<ext>.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the result record as JSON.")
+def subset_command(
+    href: str,
+    bbox: str | None,
+    bbox_crs: str | None,
+    intersects: str | None,
+    datetime: str | None,
+    variables: str | None,
+    crs: str | None,
+    resolution: str | None,
+    resampling: str,
+    output_format: str | None,
+    output: Path,
+    as_json: bool,
+) -> None:
+    """Cut HREF (a Zarr cube, NetCDF/HDF5 grid, GeoTIFF or ATL03-like granule) to an area,
+    a time range and variables, reading only the chunks needed."""
+    from eoaccess.subset import subset
+
+    result = subset(
+        href,
+        output=output,
+        bbox=bbox,
+        bbox_crs=bbox_crs,
+        intersects=intersects,
+        datetime=datetime,
+        variables=variables,
+        crs=crs,
+        resolution=resolution,
+        resampling=resampling,
+        format=output_format,
+    )
+    click.echo(json.dumps(result.to_dict(), indent=2) if as_json else result.summary())
+
+
+@cli.command("timeseries")
+@click.argument("href")
+@click.option(
+    "--point",
+    "points",
+    multiple=True,
+    required=True,
+    metavar="LON,LAT",
+    help="Point of interest (repeat for several).",
+)
+@click.option("--variables", metavar="A,B", help="Variables [default: all on the time/y/x grid].")
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path),
+    help="Write FILE.csv or FILE.parquet [default: CSV on stdout].",
+)
+@click.option(
+    "--plot", type=click.Path(path_type=Path), help="Plot the first variable with error bars (PNG)."
+)
+def timeseries_command(
+    href: str,
+    points: tuple[str, ...],
+    variables: str | None,
+    output: Path | None,
+    plot: Path | None,
+) -> None:
+    """Time series of a datacube's variables at the nearest cell of each point."""
+    from eoaccess.timeseries import plot_timeseries, timeseries, to_csv_text, write_timeseries
+
+    frame = timeseries(href, list(points), variables, include_errors=plot is not None)
+    if output is not None:
+        write_timeseries(frame, output)
+        click.echo(f"{output}: {len(frame)} rows, {frame['point'].nunique()} point(s)")
+    else:
+        click.echo(to_csv_text(frame), nl=False)
+    if plot is not None:
+        plot_timeseries(frame, plot)
+        click.echo(f"{plot}: plot of {frame.attrs['variables'][0]}")
+
+
+# --- open and footprint (issue 6): thin wrappers over eoaccess.readers and eoaccess.footprints.
+from typing import TYPE_CHECKING  # noqa: E402
+
+if TYPE_CHECKING:
+    from eoaccess.transfer import TransferConfig
+
+
+def _transfer_config(endpoint_url: str | None) -> TransferConfig | None:
+    """Transfer settings for an explicit S3 endpoint (else the AWS_* environment applies)."""
+    if not endpoint_url:
+        return None
+    from eoaccess.transfer import S3Options, TransferConfig
+
+    return TransferConfig(s3=S3Options(endpoint_url=endpoint_url))
+
+
+_ENDPOINT_OPTION = click.option(
+    "--endpoint-url",
+    metavar="URL",
+    help="S3 endpoint for s3:// hrefs [default: $AWS_ENDPOINT_URL].",
+)
+
+
+@cli.command("open")
+@click.argument("href")
+@click.option("--group", "-g", help="Group inside a NetCDF/HDF5 file or Zarr store (gt1l/heights).")
+@click.option(
+    "--engine", help="Force a reader (zarr, hdf5, netcdf3, geotiff) instead of detecting."
+)
+@click.option("--stats", is_flag=True, help="Also print the requests and bytes read vs the size.")
+@_ENDPOINT_OPTION
+def open_command(
+    href: str, group: str | None, engine: str | None, stats: bool, endpoint_url: str | None
+) -> None:
+    """Open HREF (a file, Zarr store or STAC item; path, http(s) or s3) lazily and summarise it:
+    dimensions, variables, CRS, time range, footprint in lon/lat and size."""
+    from eoaccess.readers import open_dataset
+    from eoaccess.readers._summary import summarize
+
+    ds = open_dataset(href, group, engine=engine, config=_transfer_config(endpoint_url))
+    click.echo(summarize(ds).text(stats=stats))
+
+
+@cli.command("footprint")
+@click.argument("href")
+@click.option("--group", "-g", help="Group inside a NetCDF/HDF5 file or Zarr store.")
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path),
+    help="Write the footprint to FILE.geojson (lon/lat).",
+)
+@click.option(
+    "--map",
+    "map_path",
+    type=click.Path(path_type=Path),
+    help="Draw it to FILE.html (self-contained, works offline) or FILE.png/.svg/.pdf.",
+)
+@click.option(
+    "--basemap",
+    type=click.Choice(["osm"]),
+    help="HTML map as a Leaflet map with OpenStreetMap tiles (needs internet to view).",
+)
+@_ENDPOINT_OPTION
+def footprint_command(
+    href: str,
+    group: str | None,
+    output: Path | None,
+    map_path: Path | None,
+    basemap: str | None,
+    endpoint_url: str | None,
+) -> None:
+    """Print the footprint of HREF in its own CRS and in lon/lat (edges densified, antimeridian
+    and poles handled); optionally write it as GeoJSON and draw it on a map."""
+    from eoaccess._atomic import write_text_atomic
+    from eoaccess.footprints import LONLAT, footprint, write_map
+    from eoaccess.readers import open_dataset
+
+    ds = open_dataset(href, group, config=_transfer_config(endpoint_url))
+    lonlat = footprint(ds, crs=LONLAT)
+    try:
+        native = footprint(ds)
+        click.echo(f"native   {native.crs.name if native.crs else '?'}: {native.geometry[0].wkt}")
+    except EOAccessError as exc:  # no grid (points): the lon/lat hull is all there is
+        click.echo(f"native   none ({exc})")
+    w, s, e, n = (float(v) for v in lonlat.total_bounds)
+    click.echo(f"lon/lat  {lonlat.crs.name}: bbox {w:.6f},{s:.6f},{e:.6f},{n:.6f}")
+    if output is not None:
+        write_text_atomic(output, lonlat.to_json(drop_id=True))
+        click.echo(f"wrote {output}")
+    if map_path is not None:
+        write_map(lonlat, map_path, title=str(lonlat["name"][0]), basemap=basemap)
+        click.echo(f"wrote {map_path}")
 
 
 def _one_line(text: str) -> str:

@@ -344,6 +344,10 @@ def test_killed_download_resumes_fetching_at_most_one_chunk_again(
     assert result.ok, result.summary()
     assert (tmp_path / "big.bin").read_bytes() == data
     assert ranges(fault_server, "/big.bin") == [None, f"bytes={kept}-"]
+    # The client can finish reading before the server thread records what it sent: wait for it.
+    deadline = time.monotonic() + 10
+    while fault_server.sent_for("/big.bin") < len(data) and time.monotonic() < deadline:
+        time.sleep(0.01)
     fetched_again = fault_server.sent_for("/big.bin") - len(data)
     assert 0 <= fetched_again <= CHUNK
     assert result.files[0].resumed_from == kept

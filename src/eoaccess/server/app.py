@@ -9,6 +9,7 @@ process: the CLI, the quickstart and the tests open the store, call this and run
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from eoaccess.server.errors import CatchAllMiddleware, install_error_handlers
 from eoaccess.server.files import ArchiveFiles, files_router, open_archive
 from eoaccess.server.models import ItemsGetParams, SearchBody, SearchGetParams
 from eoaccess.server.proxy import ForwardedHeadersMiddleware
+from eoaccess.server.sentinelhub import sentinelhub_router
 from eoaccess.server.stac import (
     CORE_CONFORMANCE,
     FIELDS_CONFORMANCE,
@@ -48,6 +50,9 @@ class ServerSettings:
     """Landing page (root catalog) id."""
     s3_endpoint: str | None = None
     """Endpoint of an S3-compatible store holding the archive (default: AWS_* variables)."""
+    oauth_clients: Mapping[str, str] | None = None
+    """OAuth2 clients (id -> secret) of the Sentinel Hub APIs; None: any client gets a token
+    and no token is required (local use)."""
 
 
 def create_app(
@@ -104,7 +109,13 @@ def create_app(
                 CORSMiddleware,
                 allow_origins=["*"],
                 allow_methods=["GET", "HEAD", "POST", "OPTIONS"],
-                allow_headers=["Content-Type", "Range", "If-None-Match", "If-Range"],
+                allow_headers=[
+                    "Content-Type",
+                    "Range",
+                    "If-None-Match",
+                    "If-Range",
+                    "Authorization",
+                ],
                 expose_headers=["Content-Range", "Content-Length", "ETag", "Accept-Ranges"],
                 max_age=600,
             ),
@@ -113,6 +124,7 @@ def create_app(
     )
     app = api.app
     app.include_router(files_router(archive))
+    app.include_router(sentinelhub_router(store, archive, settings.oauth_clients))
     install_error_handlers(app)
     app.state.store = store
     app.state.archive = archive
