@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import subprocess
 import sys
 from pathlib import Path
@@ -46,6 +47,10 @@ def test_public_api_is_what_we_export() -> None:
     }
     for name in eoaccess.__all__:
         assert hasattr(eoaccess, name)
+    # Importing the modules of the same names must not shadow the functions of the contract.
+    for name in ("stats", "subset", "timeseries"):
+        importlib.import_module(f"eoaccess.{name}")
+        assert callable(getattr(eoaccess, name)), name
     for error in (eoaccess.InvalidInputError, eoaccess.NotFoundError, eoaccess.OutputError):
         assert issubclass(error, eoaccess.EOAccessError)
         assert error.__doc__

@@ -21,9 +21,9 @@ import pandas as pd
 import xarray as xr
 
 from eoaccess._atomic import atomic_path
+from eoaccess._callable import make_module_callable
 from eoaccess.errors import InvalidInputError
 from eoaccess.query import parse_point
-from eoaccess.subset._callable import make_module_callable
 from eoaccess.subset._grid import (
     Grid,
     check_variables,

@@ -291,3 +291,8 @@ def stats(
             mosaicking_order=mosaicking_order,
         )
     )
+
+
+from eoaccess._callable import make_module_callable  # noqa: E402 - needs stats defined
+
+make_module_callable(__name__, stats)

@@ -14,8 +14,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from eoaccess._callable import make_module_callable
 from eoaccess.query import BBoxLike, DatetimeLike, GeometryLike
-from eoaccess.subset._callable import make_module_callable
 from eoaccess.subset._outputs import OutputFormat, formats, register_format
 from eoaccess.subset._request import SubsetRequest, SubsetResult, make_request
 from eoaccess.subset.gridded import subset_gridded

@@ -1,9 +1,9 @@
 """Modules that can be called as their main function.
 
-The public API is ``eoaccess.subset(...)`` and ``eoaccess.timeseries(...)`` (PRODUCT.md), and
-``eoaccess.subset``/``eoaccess.timeseries`` are also the modules that define them. Importing a
-submodule sets the parent package's attribute to the module, so a plain function export would
-be shadowed as soon as anything imports ``eoaccess.subset``; a callable module works either way.
+The public API has ``eoaccess.subset(...)``, ``eoaccess.timeseries(...)`` and
+``eoaccess.stats(...)`` (PRODUCT.md), and those names are also the modules that define them.
+Importing a submodule sets the parent package's attribute to the module, so a plain function
+export would be shadowed as soon as anything imports it; a callable module works either way.
 """
 
 from __future__ import annotations
