@@ -21,6 +21,7 @@ def test_quickstart_builds_ingests_serves_and_reuses(tmp_path: Path) -> None:
         "seed 000 ITS_LIVE",
         "seed 002 Kaguya + sidecars",
         "seed 003 Kaguya download",
+        "seed 004 ARPS NDWI statistics",
     ]
     outputs = tmp_path / "outputs"
     seed000 = outputs / "seed000_itslive"
@@ -37,6 +38,10 @@ def test_quickstart_builds_ingests_serves_and_reuses(tmp_path: Path) -> None:
     )
     assert len(list(seed003.iterdir())) == 3  # one folder per item inside the polygon
     assert first.steps[5][2].startswith("3 of 5 items; ")
+    assert first.steps[6][2].startswith("4 days of NDWI with scene provenance")
+    table = (outputs / "seed004_arps" / "ndwi_daily.csv").read_text().splitlines()
+    assert len(table) == 5 and "scene_id" in table[0]
+    assert (outputs / "seed004_arps" / "ndwi_daily.png").stat().st_size > 1000
     assert first.server_url is not None and first.server_url.startswith("http://127.0.0.1:")
     stac = first.steps[2][2]
     assert stac.startswith("6 collections, 21 items via pystac-client")

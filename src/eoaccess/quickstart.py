@@ -217,10 +217,44 @@ def _seed_003_kaguya_download(url: str, outputs: Path, console: Console) -> str:
     return f"{result.matched()} of {total} items; {len(downloaded.files)} assets in collection/item folders → {out}"
 
 
+def _seed_004_arps_stats(url: str, outputs: Path, console: Console) -> str:
+    """Seed 004: daily NDWI statistics over the Bay AOI with the cloud mask and scene
+    provenance (scene id and acquisition time from the QA header), as CSV and a plot."""
+    import eoaccess
+    from eoaccess.sample.arps import AOI
+    from eoaccess.stats import plot_series, write_table
+
+    out = outputs / "seed004_arps"
+    catalog = eoaccess.open_catalog(url)
+    arps = [c["id"] for c in catalog.collections() if "PlanetScope" in (c.get("title") or "")]
+    if not arps:
+        raise EOAccessError("the server has no ARPS collection")
+    frame = eoaccess.stats(
+        url,
+        arps[0],
+        AOI,
+        "2023-11-01/2023-11-30",
+        "P1D",
+        expression="(green - nir) / (green + nir)",
+        mask="cloud_mask == 1",
+        percentiles=[50],
+        provenance="scene_mask",
+    )
+    console.print(
+        frame[["interval_from", "mean", "p50", "sampleCount", "scene_id", "acquired"]].to_string(
+            index=False
+        )
+    )
+    write_table(frame, out / "ndwi_daily.csv")
+    plot_series(frame, out / "ndwi_daily.png", title="NDWI over the San Francisco Bay AOI")
+    return f"{len(frame)} days of NDWI with scene provenance → {out}"
+
+
 SEED_WORKFLOWS: tuple[tuple[str, Callable[[str, Path, Console], str]], ...] = (
     ("seed 000 ITS_LIVE", _seed_000_itslive),
     ("seed 002 Kaguya + sidecars", _seed_002_kaguya_enrich),
     ("seed 003 Kaguya download", _seed_003_kaguya_download),
+    ("seed 004 ARPS NDWI statistics", _seed_004_arps_stats),
 )
 
 
