@@ -11,13 +11,21 @@ import json
 import sys
 import traceback
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from eoaccess import __version__
 from eoaccess._progress import make_progress
 from eoaccess.catalog._base import KINDS
+from eoaccess.catalog._output import OUTPUT_FORMATS
+from eoaccess.catalog.cli_options import SearchOptions, search_options
 from eoaccess.errors import EOAccessError
+from eoaccess.transfer._export import exporters
+from eoaccess.transfer._plan import DEFAULT_LAYOUT
+
+if TYPE_CHECKING:
+    from eoaccess.transfer import TransferConfig
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -111,8 +119,6 @@ def quickstart(ctx: click.Context, dest: Path) -> None:
 
 
 # --- search and collections (issue 4): eoaccess.catalog.open_catalog over any SOURCE.
-from eoaccess.catalog._output import OUTPUT_FORMATS  # noqa: E402
-from eoaccess.catalog.cli_options import SearchOptions, search_options  # noqa: E402
 
 
 @cli.command("collections")
@@ -186,8 +192,6 @@ def search_command(
 
 # --- download (issue 5): any SOURCE through open_catalog and the search options; the rest of
 # the command is the Python API's download() and export_list().
-from eoaccess.transfer._export import exporters  # noqa: E402 - light: no network library
-from eoaccess.transfer._plan import DEFAULT_LAYOUT  # noqa: E402
 
 
 @cli.command()
@@ -482,10 +486,6 @@ def timeseries_command(
 
 
 # --- open and footprint (issue 6): thin wrappers over eoaccess.readers and eoaccess.footprints.
-from typing import TYPE_CHECKING  # noqa: E402
-
-if TYPE_CHECKING:
-    from eoaccess.transfer import TransferConfig
 
 
 def _transfer_config(endpoint_url: str | None) -> TransferConfig | None:
