@@ -96,7 +96,7 @@ def _amount(n: float, unit: Unit) -> str:
     """``n`` steps as people read them: ``3 files``, ``1.2 MB``."""
     if unit != "bytes":
         return f"{n:.0f} {unit}"
-    from eoaccess.summary import human_bytes  # lazy: rich tables are not needed to count
+    from eoaccess._units import human_bytes
 
     return human_bytes(n)
 

@@ -5,16 +5,8 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
+from eoaccess._units import human_bytes
 from eoaccess.sample import SampleSummary
-
-
-def human_bytes(n: float) -> str:
-    """Format a byte count the way people read it (1.2 MB)."""
-    for unit in ("B", "kB", "MB", "GB", "TB"):
-        if abs(n) < 1000 or unit == "TB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000
-    raise AssertionError("unreachable")
 
 
 def sample_table(summary: SampleSummary) -> Table:

@@ -114,7 +114,7 @@ class DownloadResult:
 
     def summary(self) -> str:
         """A few lines for people: counts, bytes, rate, skipped, and each failure with its reason."""
-        from eoaccess.summary import human_bytes  # lazy: keeps rich out of library imports
+        from eoaccess._units import human_bytes
 
         if self.dry_run:
             size = sum(f.bytes for f in self.planned)
