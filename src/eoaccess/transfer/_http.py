@@ -14,7 +14,7 @@ import re
 import time
 import urllib.request
 import xml.etree.ElementTree as ET
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -307,6 +307,25 @@ async def body_of(
         response.release()
 
 
+async def stat_with_fallback(
+    send: Callable[[str, str, dict[str, str]], Awaitable[tuple[Any, aiohttp.ClientResponse]]],
+    url: str,
+    fallback: frozenset[int],
+) -> RemoteMeta:
+    """HEAD ``url`` through ``send``; when it fails with a status in ``fallback``, GET one byte
+    instead. Either way the response's headers give the metadata."""
+    try:
+        _, response = await send("HEAD", url, {})
+    except RemoteError as exc:
+        if exc.status not in fallback:
+            raise
+        _, response = await send("GET", url, range_header(0, 0))
+    try:
+        return meta_from_head(response)
+    finally:
+        response.close()
+
+
 def meta_from_head(response: aiohttp.ClientResponse) -> RemoteMeta:
     """Size and validators of a HEAD (or ``Range: bytes=0-0``) response."""
     headers = response.headers
@@ -350,18 +369,9 @@ class HttpBackend:
             yield body
 
     async def stat(self, url: str) -> RemoteMeta:
-        try:
-            _, response = await self._send("HEAD", url, {})
-        except RemoteError as exc:
-            if exc.status not in (301, 403, 405, 501):
-                raise
-            # Some servers (and presigned URLs) refuse HEAD, and S3 explains a region redirect
-            # only in a body: ask for one byte instead.
-            _, response = await self._send("GET", url, range_header(0, 0))
-        try:
-            return meta_from_head(response)
-        finally:
-            response.close()
+        # Some servers (and presigned URLs) refuse HEAD, and S3 explains a region redirect
+        # only in a body: those answers are retried as a one-byte GET.
+        return await stat_with_fallback(self._send, url, frozenset({301, 403, 405, 501}))
 
     async def aclose(self) -> None:
         await self.client.aclose()

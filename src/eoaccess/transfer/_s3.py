@@ -34,9 +34,9 @@ from eoaccess.transfer._http import (
     HttpBody,
     HttpClient,
     body_of,
-    meta_from_head,
     range_header,
     read_error,
+    stat_with_fallback,
 )
 
 UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
@@ -343,16 +343,8 @@ class S3Backend:
             yield body
 
     async def stat(self, url: str) -> RemoteMeta:
-        try:
-            _, response = await self._send("HEAD", url, {})
-        except RemoteError as exc:
-            if exc.status != 301:
-                raise
-            _, response = await self._send("GET", url, range_header(0, 0))
-        try:
-            return meta_from_head(response)
-        finally:
-            response.close()
+        # A wrong-region HEAD has no body to name the region: retry as a one-byte GET.
+        return await stat_with_fallback(self._send, url, frozenset({301}))
 
     async def aclose(self) -> None:
         await self.client.aclose()
