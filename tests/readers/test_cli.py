@@ -29,14 +29,15 @@ def test_open_prints_a_summary_with_stats(http_server: RangeHTTPServer) -> None:
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0] == ITSLIVE_CUBE.rsplit("/", 1)[1]
-    text = result.stdout
     assert "  format     zarr" in lines
     assert "  dimensions mid_date: 24, y: 40, x: 40" in lines
     assert "  crs        EPSG:3413 (WGS 84 / NSIDC Sea Ice Polar Stereographic North)" in lines
     assert "  time       2014-01-10T19:48:16 .. 2024-04-07T19:48:27" in lines
     assert any(line.startswith("  footprint  lon -139.00") and "(WGS 84)" in line for line in lines)
     assert any(line.split()[:2] == ["date_dt", "timedelta64[ns]"] for line in lines)
-    assert "  opening    7 requests, 36.7 kB" in text
+    # .zmetadata only; the summary then reads the three dimension coordinates
+    assert "  opening    1 request, 35.7 kB" in lines
+    assert "  in all     4 requests, 36.1 kB (summary included)" in lines
 
 
 def test_open_hdf5_group(tiny_archive: Path) -> None:

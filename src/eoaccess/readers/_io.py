@@ -65,8 +65,9 @@ class IOReport:
 
     def describe(self) -> str:
         """One line such as ``4 requests, 12.3 kB of 2.1 MB (0.6 %)``."""
-        unit = "requests" if self.remote else "reads"
-        text = f"{self.requests} {unit}, {format_bytes(self.bytes_read)}"
+        unit = "request" if self.remote else "read"
+        plural = "" if self.requests == 1 else "s"
+        text = f"{self.requests} {unit}{plural}, {format_bytes(self.bytes_read)}"
         if self.total_bytes is not None:
             text += f" of {format_bytes(self.total_bytes)}"
             if self.fraction is not None:

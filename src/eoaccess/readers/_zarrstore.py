@@ -39,9 +39,9 @@ from eoaccess.readers._io import Resource, local_path
 _V2_METADATA = (".zarray", ".zgroup", ".zattrs", ".zmetadata")
 _METADATA_NAMES = frozenset((*_V2_METADATA, "zarr.json"))
 _SMALL_CHUNK = 256 * 1024
-"""Whole objects up to this size are kept (LRU, :data:`_CHUNK_CACHE` bytes in all): opening a
-dataset reads the chunks of time variables twice (xarray samples their first and last values to
-choose a dtype) and then again to build indexes; each is fetched once."""
+"""Whole objects up to this size are kept (LRU, :data:`_CHUNK_CACHE` bytes in all): a
+coordinate's chunk is read for its values (a window's coordinates) and again when its deferred
+index is built (``readers/_lazy.py``); each is fetched once."""
 _CHUNK_CACHE = 8 * 1024 * 1024
 _HREF = re.compile(r"""<a\s[^>]*?href\s*=\s*["']([^"']+)["']""", re.IGNORECASE)
 

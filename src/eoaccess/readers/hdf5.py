@@ -23,7 +23,9 @@ from typing import Any
 import xarray as xr
 
 from eoaccess.errors import InvalidInputError, NotFoundError
+from eoaccess.readers._h5netcdf import File, NeedsAncestors
 from eoaccess.readers._io import Resource, local_path
+from eoaccess.readers._lazy import open_lazily
 
 
 def _group_error(resource: Resource, group: str | None, exc: Exception) -> Exception:
@@ -81,10 +83,13 @@ def _close_open_files() -> None:
             handle.close()
 
 
+_MAX_SCALE_ROUNDS = 8
+"""Opens on a restricted path before giving up and opening every group (each round adds the
+ancestor scales one more variable names; the blocks already read stay cached)."""
+
+
 def open_resource(resource: Resource, group: str | None, options: dict[str, Any]) -> xr.Dataset:
     """Open the HDF5 file at ``resource`` (``group`` inside it) as a lazy Dataset."""
-    import h5netcdf
-
     group = group.strip("/") if group else None
     options = dict(options)
     file_options = {
@@ -92,17 +97,47 @@ def open_resource(resource: Resource, group: str | None, options: dict[str, Any]
         "phony_dims": options.pop("phony_dims", "access"),
         "decode_vlen_strings": options.pop("decode_vlen_strings", True),
     }
+    if group:
+        # Only the groups on the way to ``group`` (not every beam of an ATL03 granule), plus
+        # the scales above it that its variables name; anything unusual (a missing group, a
+        # malformed file) opens again the whole way, which gives h5netcdf's answer or error.
+        extra: dict[str, frozenset[str]] = {}
+        for _ in range(_MAX_SCALE_ROUNDS):
+            try:
+                return _open(resource, group, file_options, options, extra=extra)
+            except NeedsAncestors as need:
+                extra[need.path] = extra.get(need.path, frozenset()) | {need.name}
+            except Exception:
+                break
+    return _open(resource, group, file_options, options, full=True)
+
+
+def _open(
+    resource: Resource,
+    group: str | None,
+    file_options: dict[str, Any],
+    options: dict[str, Any],
+    *,
+    extra: dict[str, frozenset[str]] | None = None,
+    full: bool = False,
+) -> xr.Dataset:
+    only = None if full else group
     try:
-        handle = h5netcdf.File(resource.open_file(), "r", **file_options)
+        handle = File(resource.open_file(), "r", only=only, extra=extra, **file_options)
     except (OSError, ValueError) as exc:
+        if not full:
+            raise
         raise InvalidInputError(f"cannot read {resource.href} as HDF5: {exc}") from None
     _track(handle)
     try:
-        store = xr.backends.H5NetCDFStore(handle, group=group or None)
-        return xr.open_dataset(store, **options)
-    except (OSError, KeyError, ValueError) as exc:
+        # The group object, not its path: xarray accepts a path only with h5netcdf's own File.
+        store = xr.backends.H5NetCDFStore(handle[group] if group else handle)
+        return open_lazily(store, options)
+    except BaseException as exc:
         handle.close()
-        raise _group_error(resource, group, exc) from None
+        if full and isinstance(exc, OSError | KeyError | ValueError):
+            raise _group_error(resource, group, exc) from None
+        raise
 
 
 def open_netcdf3(resource: Resource, group: str | None, options: dict[str, Any]) -> xr.Dataset:

@@ -14,6 +14,7 @@ import xarray as xr
 
 from eoaccess.errors import InvalidInputError, NotFoundError
 from eoaccess.readers._io import Resource
+from eoaccess.readers._lazy import open_lazily
 from eoaccess.readers._zarrstore import ResourceStore
 
 
@@ -40,7 +41,7 @@ def open_resource(resource: Resource, group: str | None, options: dict[str, Any]
     kwargs: dict[str, Any] = {"zarr_format": zarr_format, "consolidated": consolidated}
     kwargs.update(options)
     try:
-        return xr.open_dataset(store, engine="zarr", group=group, **kwargs)
+        return open_lazily(store, kwargs, engine="zarr", group=group)
     except (FileNotFoundError, KeyError) as exc:
         where = f"group {group!r} of " if group else ""
         raise NotFoundError(f"{where}{resource.href} not found: {exc}") from None
