@@ -1,9 +1,14 @@
 """``eoaccess quickstart``: the seed workflows end to end on a freshly generated sample archive.
 
-Steps so far: write the ``small`` sample archive (skipped when an identical one is already
-there), ingest it into the embedded catalog (incremental: a re-run only lists files), start the
-server on a free loopback port, and read the catalog back through the STAC API with
-pystac-client, a client users already have. Each seed workflow is added here as it lands.
+Steps: write the ``small`` sample archive (skipped when an identical one is already there),
+ingest it into the embedded catalog (incremental: a re-run only lists files), start the server
+on a free loopback port, read the catalog back with pystac-client (a client users already have),
+then run every seed workflow of ``SEED_WORKFLOWS`` through the server. It ends with a summary
+table and ``outputs/index.html`` (see ``eoaccess.quickstart_report``).
+
+Interrupting (Ctrl-C) or a failure never leaves a result that looks finished: each seed writes
+into a hidden staging folder renamed to ``outputs/<key>/`` only when it succeeds, and the index
+is rewritten (atomically) on the way out with the seeds that did finish and why the run stopped.
 """
 
 from __future__ import annotations
@@ -14,13 +19,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
 from eoaccess import __version__
-from eoaccess._atomic import write_text_atomic
+from eoaccess._atomic import atomic_directory, write_text_atomic
 from eoaccess._progress import NullProgress, Progress
 from eoaccess.errors import EOAccessError
 from eoaccess.sample import PRODUCTS, Size, generate_sample
@@ -30,16 +35,72 @@ QUICKSTART_SIZE: Size = "small"
 QUICKSTART_SEED = 0
 _STAMP = ".sample-stamp.json"
 
-T = TypeVar("T")
+
+@dataclass(frozen=True)
+class SeedOutcome:
+    """What one seed workflow did: a line for the summary table, a paragraph for the report.
+
+    The files it wrote are whatever is in its output folder; the report lists them all.
+    """
+
+    summary: str
+    story: str
+
+
+SeedRunner = Callable[[str, Path, Console], SeedOutcome]
+"""A seed workflow: (server URL ending in ``/``, its output folder, console) → outcome."""
+
+
+@dataclass(frozen=True)
+class SeedWorkflow:
+    """One seed workflow of the quickstart and where its results and example script live."""
+
+    key: str
+    """Folder under ``outputs/`` and the stem of its ``examples/`` script."""
+    name: str
+    """Step name in the summary table."""
+    run: SeedRunner
+
+    @property
+    def example(self) -> str:
+        """File name of the standalone script in ``examples/`` that does the same."""
+        return f"{self.key}.py"
+
+
+@dataclass(frozen=True)
+class FinishedSeed:
+    """A seed workflow that ran to the end, its outcome, time and final output folder."""
+
+    workflow: SeedWorkflow
+    outcome: SeedOutcome
+    seconds: float
+    folder: Path
 
 
 @dataclass
 class QuickstartReport:
-    """What the quickstart did: one row per step with its duration and outcome."""
+    """What the quickstart did: one row per finished step, the finished seeds, and the state.
+
+    ``stopped`` stays ``None`` for a complete run; otherwise it says which step was interrupted
+    or failed, so the index never presents a partial run as complete.
+    """
 
     root: Path
     steps: list[tuple[str, float, str]] = field(default_factory=list)
     server_url: str | None = None
+    seeds: list[FinishedSeed] = field(default_factory=list)
+    current: str | None = None
+    stopped: str | None = None
+
+    @property
+    def outputs(self) -> Path:
+        return self.root / "outputs"
+
+    def where(self) -> str:
+        """Where the run is, for a message saying where it stopped."""
+        if self.current is not None:
+            return f"during {self.current}"
+        return f"after {self.steps[-1][0]}" if self.steps else "at start-up"
 
     def table(self) -> Table:
         table = Table(title="eoaccess quickstart", title_justify="left")
@@ -53,12 +114,17 @@ class QuickstartReport:
 
 @contextmanager
 def _step(report: QuickstartReport, console: Console, name: str) -> Iterator[list[str]]:
-    """Time one step; the block appends its one-line result to the yielded list."""
+    """Time one step; the block appends its one-line result to the yielded list.
+
+    A step that raises is not recorded: ``report.current`` still names it for the index.
+    """
+    report.current = name  # set first: a Ctrl-C while the rule prints belongs to this step
     console.rule(f"[bold]{name}")
     outcome: list[str] = []
     start = time.perf_counter()
     yield outcome
     report.steps.append((name, time.perf_counter() - start, outcome[0] if outcome else "done"))
+    report.current = None
 
 
 def _sample_is_current(root: Path, size: Size) -> bool:
@@ -76,32 +142,44 @@ def _stamp_content(size: Size) -> dict[str, Any]:
     return {"size": size, "seed": QUICKSTART_SEED, "eoaccess": __version__}
 
 
-def _timed(function: Callable[[], T]) -> tuple[T, float]:
-    start = time.perf_counter()
-    result = function()
-    return result, time.perf_counter() - start
-
-
 def run_quickstart(
     dest: str | Path,
     progress: Progress | None = None,
     console: Console | None = None,
     size: Size = QUICKSTART_SIZE,
 ) -> QuickstartReport:
-    """Run every quickstart step under ``dest`` and print what each one did.
+    """Run every quickstart step under ``dest``, print what each did, write the index page.
 
-    ``size`` exists for tests (``tiny``); users get the ``small`` archive.
+    ``size`` exists for tests (``tiny``); users get the ``small`` archive. The index is written
+    however the run ends (complete, failed, interrupted) and lists only what finished.
     """
+    from eoaccess.quickstart_report import write_index
+
+    console = console or make_console()
+    report = QuickstartReport(Path(dest).resolve())
+    try:
+        _run_steps(report, progress or NullProgress(), console, size)
+    except KeyboardInterrupt:
+        report.stopped = f"interrupted {report.where()}"
+        raise
+    except Exception as exc:
+        report.stopped = f"failed {report.where()}: {exc}"
+        raise
+    finally:
+        index = write_index(report)
+    console.rule("[bold]summary")
+    console.print(report.table())
+    console.print(f"open {index} in a browser: every map, plot, table and file of the run")
+    return report
+
+
+def _run_steps(report: QuickstartReport, progress: Progress, console: Console, size: Size) -> None:
     from eoaccess.ingest import ingest
     from eoaccess.server import create_app, start_in_thread
     from eoaccess.stores import open_store
 
-    console = console or make_console()
-    progress = progress or NullProgress()
-    root = Path(dest).resolve()
-    archive = root / "archive"
-    report = QuickstartReport(root)
-    console.print(f"[bold]eoaccess quickstart[/bold] {__version__}: working in {root}")
+    archive = report.root / "archive"
+    console.print(f"[bold]eoaccess quickstart[/bold] {__version__}: working in {report.root}")
 
     with _step(report, console, "sample archive") as outcome:
         if _sample_is_current(archive, size):
@@ -124,20 +202,28 @@ def run_quickstart(
 
     store = open_store(None, archive)
     try:
+        # The server thread stops on the way out of this block, also on Ctrl-C.
         with start_in_thread(create_app(store, archive)) as server:
             report.server_url = server.url
             with _step(report, console, "STAC API") as outcome:
                 outcome.append(_read_back_with_pystac_client(server.url, console))
-            outputs = root / "outputs"
-            for name, workflow in SEED_WORKFLOWS:
-                with _step(report, console, name) as outcome:
-                    outcome.append(workflow(server.url, outputs, console))
+            for seed in SEED_WORKFLOWS:
+                report.seeds.append(_run_seed(report, seed, server.url, console))
     finally:
         store.close()
 
-    console.rule("[bold]summary")
-    console.print(report.table())
-    return report
+
+def _run_seed(
+    report: QuickstartReport, seed: SeedWorkflow, url: str, console: Console
+) -> FinishedSeed:
+    """Run one seed into a staging folder that becomes ``outputs/<key>`` only on success."""
+    final = report.outputs / seed.key
+    start = time.perf_counter()
+    with _step(report, console, seed.name) as line:
+        with atomic_directory(final) as staging:
+            outcome = seed.run(url, staging, console)
+        line.append(f"{outcome.summary} → {final}")
+    return FinishedSeed(seed, outcome, time.perf_counter() - start, final)
 
 
 KAGUYA = "kaguya_terrain_camera_{}_uncontrolled_observations"
@@ -148,7 +234,7 @@ SEED_003_AOI = {
 }
 
 
-def _seed_000_itslive(url: str, outputs: Path, console: Console) -> str:
+def _seed_000_itslive(url: str, out: Path, console: Console) -> SeedOutcome:
     """Seed 000: point → cube URL from the footprint catalog → lazy open → footprint map →
     velocity time series at the point."""
     import eoaccess
@@ -156,15 +242,16 @@ def _seed_000_itslive(url: str, outputs: Path, console: Console) -> str:
     from eoaccess.sample.itslive import SEED_POINT
     from eoaccess.timeseries import plot_timeseries, write_timeseries
 
-    out = outputs / "seed000_itslive"
-    catalog = eoaccess.open_catalog(f"{url}files/itslive/catalog_v02.json")
+    catalog_url = f"{url}files/itslive/catalog_v02.json"
+    catalog = eoaccess.open_catalog(catalog_url)
     found = list(catalog.search(point=SEED_POINT).items())
     if not found:
         raise EOAccessError(f"no ITS_LIVE cube contains the point {SEED_POINT}")
     cube_url = next(iter(found[0]["assets"].values()))["href"]
     console.print(f"point {SEED_POINT} → {cube_url}")
     ds = eoaccess.open_dataset(cube_url)
-    console.print(f"opened lazily: {dict(ds.sizes)}, {len(ds.data_vars)} variables")
+    sizes = ", ".join(f"{k}: {v}" for k, v in ds.sizes.items())
+    console.print(f"opened lazily: {sizes}; {len(ds.data_vars)} variables")
     outline = eoaccess.footprint(ds)
     write_map(outline, out / "footprint.html", title="ITS_LIVE cube footprint")
     write_map(outline, out / "footprint.png", title="ITS_LIVE cube footprint")
@@ -173,58 +260,82 @@ def _seed_000_itslive(url: str, outputs: Path, console: Console) -> str:
     )
     write_timeseries(series, out / "velocity.csv")
     plot_timeseries(series, out / "velocity.png")
-    valid = series["v"].notna().sum()
-    return f"cube {cube_url.rsplit('/', 1)[-1]}; {valid} velocities at the point → {out}"
+    valid = int(series["v"].notna().sum())
+    name = cube_url.rsplit("/", 1)[-1]
+    return SeedOutcome(
+        f"cube {name}; {valid} velocities at the point",
+        f"Searched the ITS_LIVE footprint catalog ({catalog_url}) for the cube containing the "
+        f"point {SEED_POINT[0]}, {SEED_POINT[1]} (lon, lat) and found {name}. Opened it lazily "
+        f"over HTTP as Zarr ({sizes}; {len(ds.data_vars)} variables), drew its footprint in "
+        f"lon/lat, and read the velocity v with its error at the nearest cell: {valid} valid "
+        f"velocities out of {len(series)} image pairs.",
+    )
 
 
-def _seed_002_kaguya_enrich(url: str, outputs: Path, console: Console) -> str:
+def _seed_002_kaguya_enrich(url: str, out: Path, console: Console) -> SeedOutcome:
     """Seed 002: three Kaguya collections in a bbox, incidence angles from the PVL sidecars,
     an rclone list and the downloads."""
     import eoaccess
     from eoaccess.transfer import export_list
 
-    out = outputs / "seed002_kaguya"
     catalog = eoaccess.open_catalog(url)
+    collections = [KAGUYA.format(k) for k in ("monoscopic", "stereoscopic", "spsupport")]
     result = catalog.search(
-        collections=[KAGUYA.format(k) for k in ("monoscopic", "stereoscopic", "spsupport")],
+        collections=collections,
         bbox=SEED_002_BBOX,
         enrich="caminfo_pvl:Caminfo.Geometry.IncidenceAngle=incidence_angle",
         where="incidence_angle < 70",
     )
     frame = result.to_geodataframe()
-    console.print(frame[["id", "collection", "incidence_angle"]].to_string(index=False))
+    # The list names the destination relative to this folder, so it stays valid when the
+    # staging folder is renamed into place.
     write_text_atomic(
-        out / "rclone-files.txt", export_list(result, "rclone", dest=out / "data", assets=["image"])
+        out / "rclone-files.txt", export_list(result, "rclone", dest="data", assets=["image"])
     )
+    columns = ["id", "collection", "start_datetime", "incidence_angle"]
+    console.print(frame[columns].to_string(index=False))
+    write_text_atomic(out / "scenes.csv", frame[columns].to_csv(index=False))
     downloaded = eoaccess.download(result, dest=out / "data", assets=["image"])
     downloaded.raise_for_failures()
-    return f"{len(frame)} scenes with incidence < 70°, rclone list and {len(downloaded.files)} images → {out}"
+    return SeedOutcome(
+        f"{len(frame)} scenes with incidence < 70°, rclone list and {len(downloaded.files)} images",
+        f"Searched the three Kaguya Terrain Camera collections in the bbox "
+        f"{', '.join(map(str, SEED_002_BBOX))} through the STAC API, read each item's PVL "
+        f"sidecar for Caminfo.Geometry.IncidenceAngle and kept the {len(frame)} scenes with an "
+        f"incidence angle below 70° (scenes.csv). Wrote an rclone --files-from list for them "
+        f"and downloaded their {len(downloaded.files)} images into data/.",
+    )
 
 
-def _seed_003_kaguya_download(url: str, outputs: Path, console: Console) -> str:
+def _seed_003_kaguya_download(url: str, out: Path, console: Console) -> SeedOutcome:
     """Seed 003: counts, the collections, an intersects search, every asset downloaded into
     collection/item folders."""
     import eoaccess
 
-    out = outputs / "seed003_kaguya"
     catalog = eoaccess.open_catalog(url)
     collection = KAGUYA.format("monoscopic")
     total = catalog.search(collections=[collection]).matched()
     result = catalog.search(collections=[collection], intersects=SEED_003_AOI)
-    console.print(f"{collection}: {total} items, {result.matched()} intersect the polygon")
+    matched = result.matched()
+    console.print(f"{collection}: {total} items, {matched} intersect the polygon")
     downloaded = eoaccess.download(result, dest=out)
     downloaded.raise_for_failures()
-    return f"{result.matched()} of {total} items; {len(downloaded.files)} assets in collection/item folders → {out}"
+    return SeedOutcome(
+        f"{matched} of {total} items; {len(downloaded.files)} assets in collection/item folders",
+        f"Counted the {total} items of {collection}, searched them with a polygon "
+        f"(intersects, 0..2.5° lon/lat) and downloaded every asset of the {matched} matches, "
+        f"{len(downloaded.files)} files verified against their size and checksum, laid out "
+        f"as collection/item/file.",
+    )
 
 
-def _seed_004_arps_stats(url: str, outputs: Path, console: Console) -> str:
+def _seed_004_arps_stats(url: str, out: Path, console: Console) -> SeedOutcome:
     """Seed 004: daily NDWI statistics over the Bay AOI with the cloud mask and scene
     provenance (scene id and acquisition time from the QA header), as CSV and a plot."""
     import eoaccess
     from eoaccess.sample.arps import AOI
     from eoaccess.stats import plot_series, write_table
 
-    out = outputs / "seed004_arps"
     catalog = eoaccess.open_catalog(url)
     arps = [c["id"] for c in catalog.collections() if "PlanetScope" in (c.get("title") or "")]
     if not arps:
@@ -247,15 +358,24 @@ def _seed_004_arps_stats(url: str, outputs: Path, console: Console) -> str:
     )
     write_table(frame, out / "ndwi_daily.csv")
     plot_series(frame, out / "ndwi_daily.png", title="NDWI over the San Francisco Bay AOI")
-    return f"{len(frame)} days of NDWI with scene provenance → {out}"
+    return SeedOutcome(
+        f"{len(frame)} days of NDWI with scene provenance",
+        f"Computed daily NDWI statistics, (green - nir) / (green + nir), over the San Francisco "
+        f"Bay AOI {', '.join(map(str, AOI))} for November 2023 from the ARPS collection "
+        f"{arps[0]}, counting only pixels the cloud mask marks clear. Each of the {len(frame)} "
+        f"days with data names the scene covering most of the AOI and its acquisition time, "
+        f"read from the QA file's header.",
+    )
 
 
-SEED_WORKFLOWS: tuple[tuple[str, Callable[[str, Path, Console], str]], ...] = (
-    ("seed 000 ITS_LIVE", _seed_000_itslive),
-    ("seed 002 Kaguya + sidecars", _seed_002_kaguya_enrich),
-    ("seed 003 Kaguya download", _seed_003_kaguya_download),
-    ("seed 004 ARPS NDWI statistics", _seed_004_arps_stats),
+SEED_WORKFLOWS: tuple[SeedWorkflow, ...] = (
+    SeedWorkflow("seed000_itslive", "seed 000 ITS_LIVE", _seed_000_itslive),
+    SeedWorkflow("seed002_kaguya", "seed 002 Kaguya + sidecars", _seed_002_kaguya_enrich),
+    SeedWorkflow("seed003_kaguya", "seed 003 Kaguya download", _seed_003_kaguya_download),
+    SeedWorkflow("seed004_arps", "seed 004 ARPS NDWI statistics", _seed_004_arps_stats),
 )
+"""The seed workflows in the order they run; a new seed is one function and one entry here
+(plus its script in ``examples/``)."""
 
 
 def _read_back_with_pystac_client(url: str, console: Console) -> str:
