@@ -33,20 +33,26 @@ ROOT = Path(__file__).resolve().parents[2]
 NOTES = [
     "What limits eoaccess (profiles in docs/design/transfer.md):",
     "",
-    "- Start-up: interpreter start and imports cost ~0.5 s of the wall time and ~0.6 CPU s — "
-    "`import eoaccess` imports numpy through `eoaccess.sample`, and aiohttp is large. rclone, "
-    "aria2c and curl start in milliseconds. The column *in `download()`* excludes this.",
-    "- (a) Per file, CPython spends ~0.6 ms of CPU on one core (the GIL): aiohttp's request and "
-    "response machinery, creating, writing and renaming the `.part` file, and the engine's "
-    "bookkeeping. rclone needs less CPU per file and spreads it over both cores; here nginx "
-    "takes the other core. Closing the gap needs a multi-process mode for many small files "
-    "(or uvloop); lazy imports in `eoaccess/__init__.py` would save the start-up share.",
-    "- (b) eoaccess keeps up with or beats one curl stream because its four transfers use "
-    "both cores; per byte it costs more CPU (~1.3 vs ~1.1 s per GiB): aiohttp's receive path "
-    "makes one more user-space copy than curl, and both pay ~1 s per GiB of kernel time for "
-    "page-cache writes. 4 MiB batches are written on worker threads while the loop receives.",
-    "- This is a shared 2-CPU VM with other jobs running (load average above): ratios move by "
-    "±20 % between runs; an earlier run at load 8 measured (a) 0.41× and (b) 65 %.",
+    "- (a) Per file, CPython spends ~0.65 ms of CPU (aiohttp's request and response machinery, "
+    "creating, writing and renaming the `.part` file, the engine's bookkeeping) where rclone "
+    "spends ~0.45 ms, and one Python process uses one core (the GIL). `download()` therefore "
+    "spreads many small files over one process per *idle* CPU (`TransferConfig.processes`; the "
+    "last row forces one per CPU). Linux schedules a session's processes as one group "
+    "(autogroup), so on a machine saturated by other jobs a worker only takes CPU from the "
+    "parent and adds its start-up (interpreter + aiohttp import, ~0.2–0.4 CPU s): the forced row "
+    "is slower there, and automatic mode stays at one process. Only idle cores make it pay.",
+    "- Start-up: interpreter start and imports cost ~0.3–0.5 s of the wall time, mostly aiohttp; "
+    "`import eoaccess.transfer` imports neither numpy nor package metadata. The column *in "
+    "`download()`* excludes start-up. uvloop was measured and does not help (design note).",
+    "- (b) eoaccess keeps up with one curl stream because its four transfers use both cores; per "
+    "byte it costs more CPU (~1.2 vs ~1.1 s per GiB): aiohttp's receive path makes one more "
+    "user-space copy than curl, and both pay ~1 s per GiB of kernel time for page-cache writes. "
+    "4 MiB batches are written on worker threads while the loop receives.",
+    "- CPU s includes worker processes (they are waited for); peak RSS is the largest single "
+    "process.",
+    "- This is a shared 2-CPU VM with other jobs running (load average above): wall times and "
+    "ratios move by ±30 % and more between runs; CPU seconds are the steadier measure. Wall "
+    "time well above CPU time means the process waited to be scheduled.",
     "",
 ]
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
@@ -81,6 +87,8 @@ class Run:
     bytes: int
     inner: float | None = None
     """eoaccess only: seconds inside ``download()`` (without interpreter start and imports)."""
+    processes: int | None = None
+    """eoaccess only: processes the download used."""
 
 
 @dataclass
@@ -144,7 +152,8 @@ def _measure(argv: list[str], dest: Path) -> Run:
     run = Run(float(wall), float(user) + float(system), int(rss_kb) / 1024, len(sizes), sum(sizes))
     last = done.stdout.decode(errors="replace").strip().splitlines()[-1:] or [""]
     if last[0].startswith("{"):
-        run.inner = json.loads(last[0])["download_seconds"]
+        report = json.loads(last[0])
+        run.inner, run.processes = report["download_seconds"], report.get("processes")
     shutil.rmtree(dest, ignore_errors=True)
     return run
 
@@ -207,12 +216,16 @@ def _small_tools(base: str, lists: dict[str, Path], concurrency: int) -> list[To
     ]
     return [
         Tool(
-            f"eoaccess (concurrency {concurrency})",
+            f"eoaccess (concurrency {concurrency}, default: processes auto)",
             [*py, str(lists["pairs"]), "{dest}", str(concurrency)],
         ),
         Tool("rclone (default flags)", rclone),
         Tool("rclone --transfers 32", [*rclone, "--transfers", "32"]),
         Tool("aria2c -j 16", aria2),
+        Tool(
+            f"eoaccess (concurrency {concurrency}, processes {os.cpu_count()})",
+            [*py, str(lists["pairs"]), "{dest}", str(concurrency), str(os.cpu_count())],
+        ),
     ]
 
 
@@ -264,10 +277,12 @@ def _table(tools: list[Tool], count: int) -> list[str]:
     ]
     for tool in tools:
         wall = tool.median("wall")
+        used = sorted({r.processes for r in tool.runs if r.processes is not None})
+        name = tool.name + (f" → {'/'.join(map(str, used))} proc." if used else "")
         size = tool.runs[0].bytes
         inner = [r.inner for r in tool.runs if r.inner is not None]
         lines.append(
-            f"| {tool.name} | {_rate(count / wall)} | {size / wall / 1e6:,.0f} | {wall:.2f} | "
+            f"| {name} | {_rate(count / wall)} | {size / wall / 1e6:,.0f} | {wall:.2f} | "
             f"{tool.median('cpu'):.2f} | {tool.median('rss_mb'):.0f} | "
             f"{statistics.median(inner) if inner else float('nan'):.2f} |".replace("nan", "")
         )
@@ -285,6 +300,7 @@ def _inner(tool: Tool) -> float:
 def _update_results(section: str) -> None:
     text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
     pattern = re.compile(r"^## Download\n.*?(?=^## |\Z)", re.MULTILINE | re.DOTALL)
+    section = section.rstrip("\n") + "\n\n"  # a blank line before the next section
     if pattern.search(text):
         text = pattern.sub(lambda _: section, text)
     else:

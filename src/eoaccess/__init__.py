@@ -8,7 +8,6 @@ start quickly.
 from __future__ import annotations
 
 import importlib
-from importlib.metadata import version as _version
 from typing import TYPE_CHECKING, Any
 
 from eoaccess.errors import EOAccessError, InvalidInputError, NotFoundError, OutputError
@@ -26,7 +25,8 @@ if TYPE_CHECKING:
     from eoaccess.timeseries import timeseries
     from eoaccess.transfer import download, read_header, read_range
 
-__version__ = _version("eoaccess")
+if TYPE_CHECKING:
+    __version__: str
 
 # Public name -> module that defines it (imported lazily by __getattr__).
 _LAZY: dict[str, str] = {
@@ -72,6 +72,11 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
+    if name == "__version__":  # importlib.metadata costs ~30 ms: paid only when asked
+        from importlib.metadata import version
+
+        globals()[name] = value = version("eoaccess")
+        return value
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'eoaccess' has no attribute {name!r}")

@@ -81,6 +81,20 @@ def test_download_an_item_collection_with_a_manifest(
     assert "Skipped 2 files already present and verified" in capsys.readouterr().out
 
 
+def test_processes_option_spreads_the_files(
+    server: RangeHTTPServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = collection_file(tmp_path, server, ["a.tif", "b.tif"])
+    dest = tmp_path / "out"
+    argv = ["-q", "download", str(source), "--assets", "image", "--dest", str(dest)]
+    code = main([*argv, "--processes", "2"])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    assert out.out.splitlines()[0].endswith(f"to {dest}; 2 processes")
+    assert (dest / "demo/a/a.tif").read_bytes() == FILES["a.tif"]
+    assert (dest / "demo/b/b.tif").read_bytes() == FILES["b.tif"]
+
+
 def test_failures_exit_non_zero_with_one_line(
     server: RangeHTTPServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -134,6 +134,14 @@ class TransferConfig:
     """S3 access."""
     large_file: int = 64 * MiB
     """Files at least this big get their own progress bar."""
+    processes: int | None = None
+    """Worker processes :func:`download` spreads the files over (this one included); each runs its
+    own event loop and connection pool with a share of ``concurrency`` and ``per_host``.
+
+    ``None`` decides per run: one process per idle CPU (up to 4) when the plan has many small
+    files (at least 250 per process), else 1. Many small files are bound by Python's per-file CPU
+    cost on one core; large files are bound by the network and disk, where one process suffices;
+    on a busy machine a worker takes CPU from this process instead of adding some."""
     sha256: bool = False
     """Compute every file's SHA-256 while it streams (always done when a manifest is written).
 
@@ -143,7 +151,7 @@ class TransferConfig:
     def __post_init__(self) -> None:
         if isinstance(self.headers, Mapping):  # accept a dict, store an immutable tuple
             object.__setattr__(self, "headers", tuple(self.headers.items()))
-        for name in ("concurrency", "per_host", "chunk_size"):
+        for name in ("concurrency", "per_host", "chunk_size", "processes"):
             if getattr(self, name) is not None and getattr(self, name) < 1:
                 raise InvalidInputError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.connect_timeout <= 0 or self.stall_timeout <= 0:

@@ -17,146 +17,20 @@ from pathlib import Path
 from typing import Any
 
 from eoaccess._atomic import ensure_writable_dir
-from eoaccess._progress import NullProgress, Progress, Task
-from eoaccess.errors import EOAccessError
+from eoaccess._progress import NullProgress, Progress
 from eoaccess.transfer._config import TransferConfig
-from eoaccess.transfer._engine import TransferEngine, hash_local_file
+from eoaccess.transfer._engine import TransferEngine
 from eoaccess.transfer._manifest import write_manifest
 from eoaccess.transfer._plan import DEFAULT_LAYOUT, DownloadJob, plan_downloads
+from eoaccess.transfer._processes import (
+    WorkerSetup,
+    process_count,
+    share_of,
+    start_worker_process,
+)
 from eoaccess.transfer._result import DownloadResult, FileResult
+from eoaccess.transfer._run import JobQueue, JobRunner
 from eoaccess.transfer._sync import run_sync
-
-
-class _FileProgress:
-    """Feeds one file's bytes to the overall bar, and to its own bar when the file is large."""
-
-    def __init__(self, overall: Task, progress: Progress, label: str, large: int) -> None:
-        self._overall = overall
-        self._progress = progress
-        self._label = label
-        self._large = large
-        self._stack = contextlib.ExitStack()
-        self._bar: Task | None = None
-        self.counted = 0
-
-    def started(self, total: int | None, done: int) -> None:
-        delta = done - self.counted
-        if delta:
-            self._overall.advance(delta)
-        if self._bar is None and total is not None and total >= self._large:
-            self._bar = self._stack.enter_context(
-                self._progress.task(self._label, total=total, unit="bytes", transient=True)
-            )
-            self._bar.advance(done)
-        elif self._bar is not None and delta:
-            self._bar.advance(delta)
-        self.counted = done
-
-    def advanced(self, nbytes: int) -> None:
-        self._overall.advance(nbytes)
-        if self._bar is not None:
-            self._bar.advance(nbytes)
-        self.counted += nbytes
-
-    def close(self) -> None:
-        self._stack.close()
-
-
-class _Run:
-    """One download run: shared engine, destination, options and progress tasks."""
-
-    def __init__(
-        self,
-        engine: TransferEngine,
-        dest: Path,
-        overwrite: bool,
-        progress: Progress,
-        files_task: Task,
-        bytes_task: Task,
-        sha256: bool,
-    ) -> None:
-        self.engine = engine
-        self.dest = dest
-        self.overwrite = overwrite
-        self.sha256 = sha256
-        self.progress = progress
-        self.files_task = files_task
-        self.bytes_task = bytes_task
-        self._dirs: set[Path] = set()
-
-    async def one(self, job: DownloadJob) -> FileResult:
-        final = self.dest / job.path
-        started = time.perf_counter()
-        observer = _FileProgress(
-            self.bytes_task, self.progress, job.path, self.engine.config.large_file
-        )
-        try:
-            if final.parent not in self._dirs:
-                final.parent.mkdir(parents=True, exist_ok=True)
-                self._dirs.add(final.parent)
-            if not self.overwrite and os.path.lexists(final):
-                skipped = await self._verified(job, final, started)
-                if skipped is not None:
-                    self.bytes_task.advance(skipped.bytes)
-                    return skipped
-            outcome = await self.engine.fetch(
-                job.url,
-                final,
-                size=job.size,
-                checksum=job.checksum,
-                sha256=self.sha256,
-                observer=observer,
-            )
-            return FileResult(
-                url=job.url,
-                path=final,
-                status="downloaded",
-                bytes=outcome.size,
-                fetched=outcome.fetched,
-                seconds=time.perf_counter() - started,
-                sha256=outcome.sha256,
-                resumed_from=outcome.resumed_from,
-                attempts=outcome.attempts,
-            )
-        except EOAccessError as exc:
-            return self._failed(job, final, started, str(exc))
-        except OSError as exc:
-            return self._failed(job, final, started, f"cannot write {final}: {exc.strerror or exc}")
-        finally:
-            observer.close()
-            self.files_task.advance()
-
-    def _failed(self, job: DownloadJob, final: Path, started: float, why: str) -> FileResult:
-        return FileResult(
-            url=job.url,
-            path=final,
-            status="failed",
-            seconds=time.perf_counter() - started,
-            error=why,
-        )
-
-    async def _verified(self, job: DownloadJob, final: Path, started: float) -> FileResult | None:
-        """A skip result when the existing file matches what is expected, else None."""
-        sha256 = None
-        size = final.stat().st_size
-        if job.checksum is not None:
-            size, sha256, ok = await hash_local_file(final, job.checksum, self.sha256)
-            ok = ok and (job.size is None or size == job.size)
-        elif job.size is not None:
-            ok = size == job.size
-        else:
-            remote = await self.engine.stat(job.url)
-            ok = remote.size is not None and remote.size == size
-        if not ok:
-            return None
-        return FileResult(
-            url=job.url,
-            path=final,
-            status="skipped",
-            bytes=size,
-            seconds=time.perf_counter() - started,
-            sha256=sha256,
-        )
 
 
 async def run_jobs(
@@ -170,7 +44,11 @@ async def run_jobs(
     progress: Progress | None = None,
     engine: TransferEngine | None = None,
 ) -> DownloadResult:
-    """Download planned ``jobs`` into ``dest`` with ``config.concurrency`` workers."""
+    """Download planned ``jobs`` into ``dest`` with ``config.concurrency`` workers.
+
+    Many small files are spread over worker processes (``config.processes``, decided by
+    :func:`process_count`); a caller's ``engine`` keeps everything in this process.
+    """
     started = time.perf_counter()
     root = Path(dest)
     if engine is not None:
@@ -184,13 +62,15 @@ async def run_jobs(
         result = DownloadResult(root, files, time.perf_counter() - started, dry_run=True)
     else:
         ensure_writable_dir(root)
+        processes = 1 if engine is not None else process_count(jobs, config)
+        local = share_of(config, processes)
         progress = progress or NullProgress()
         sizes = [j.size for j in jobs]
         total_bytes = sum(s for s in sizes if s is not None) if None not in sizes else None
         results: list[FileResult | None] = [None] * len(jobs)
         async with contextlib.AsyncExitStack() as stack:
             if engine is None:
-                engine = await stack.enter_async_context(TransferEngine(config))
+                engine = await stack.enter_async_context(TransferEngine(local))
             files_task = stack.enter_context(
                 progress.task(f"Downloading {len(jobs)} files", total=len(jobs), unit="files")
             )
@@ -198,17 +78,26 @@ async def run_jobs(
                 progress.task("Bytes", total=total_bytes, unit="bytes")
             )
             sha256 = config.sha256 or manifest is not None
-            run = _Run(engine, root, overwrite, progress, files_task, bytes_task, sha256)
-            pending = iter(range(len(jobs)))
+            run = JobRunner(engine, root, overwrite, progress, files_task, bytes_task, sha256)
+            queue = JobQueue(len(jobs))
 
             async def worker() -> None:
-                for index in pending:
+                for index in queue.take_each():
                     results[index] = await run.one(jobs[index])
 
-            workers = min(config.concurrency, len(jobs))
-            await asyncio.gather(*(worker() for _ in range(workers)))
+            setup = WorkerSetup(local, root, overwrite, sha256, local.concurrency)
+            # Workers start first: they import while this process does its first files.
+            children = []
+            for _ in range(processes - 1):
+                child = await start_worker_process(
+                    setup, jobs, queue, results, progress, files_task, bytes_task
+                )
+                if child is not None:
+                    children.append(child)
+            workers = min(local.concurrency, len(jobs))
+            await asyncio.gather(*(worker() for _ in range(workers)), *children)
         files = tuple(r for r in results if r is not None)
-        result = DownloadResult(root, files, time.perf_counter() - started)
+        result = DownloadResult(root, files, time.perf_counter() - started, processes=processes)
     if manifest is not None:
         write_manifest(manifest, result)
     return result

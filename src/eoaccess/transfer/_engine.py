@@ -125,10 +125,15 @@ def register_backend(scheme: str, factory: BackendFactory) -> None:
     _BACKEND_FACTORIES[scheme.lower()] = factory
 
 
+_SCHEME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-.")
+
+
 def url_scheme(url: str) -> str:
     """The registry key of ``url``: its scheme, or ``""`` for a local path (``C:\\`` included)."""
-    scheme = urlsplit(url).scheme.lower()
-    return "" if len(scheme) <= 1 else scheme
+    # urlsplit's rule without building a SplitResult: this runs several times per file.
+    scheme = urlsplit(url).scheme if url[:1].isspace() else url[: max(url.find(":"), 0)]
+    valid = scheme[:1].isascii() and scheme[:1].isalpha() and _SCHEME_CHARS.issuperset(scheme)
+    return scheme.lower() if valid and len(scheme) > 1 else ""
 
 
 def _unsupported(scheme: str, url: str) -> InvalidInputError:
@@ -382,8 +387,12 @@ class _Fetch:
         checksum: Checksum | None,
         sha256: bool,
         observer: FetchObserver,
+        backend: Backend,
+        host: str,
     ) -> None:
         self.engine = engine
+        self.backend = backend
+        self.host = host
         self.url = url
         self.dest = dest
         self.part, self.sidecar = part_paths(dest)
@@ -426,10 +435,9 @@ class _Fetch:
             self.observer.started(offset, offset)
             await asyncio.to_thread(_hash_file, self.part, offset, digests.hashers)
             return self._finish(offset, digests)
-        backend = engine.backend(url)
         async with (
-            engine._limits.slot(backend.host(url)),
-            backend.open(url, offset) as body,
+            engine._limits.slot(self.host),
+            self.backend.open(url, offset) as body,
         ):
             meta = body.meta
             if (
@@ -678,9 +686,13 @@ class TransferEngine:
         computes the file's SHA-256 (for manifests) while it streams. Failures that a retry could
         still fix later keep the ``.part`` file, so the next run resumes it.
         """
-        job = _Fetch(self, url, dest, size, checksum, sha256, observer or _NoObserver())
+        backend = self.backend(url)
+        host = backend.host(url)
+        job = _Fetch(
+            self, url, dest, size, checksum, sha256, observer or _NoObserver(), backend, host
+        )
         try:
-            result = await self._retrying(url, self.backend(url).host(url), job.attempt)
+            result = await self._retrying(url, host, job.attempt)
         except VerificationError:
             job.discard()
             raise

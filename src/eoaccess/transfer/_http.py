@@ -35,6 +35,8 @@ from eoaccess.transfer._errors import (
 
 _RETRYABLE_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 _CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")
+# scheme and authority of an absolute URL: cheaper than urlsplit, which runs per request
+_ORIGIN = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://([^/?#]*)")
 _MAX_REDIRECT_HOPS = 3
 _ERROR_BODY_LIMIT = 64 * 1024
 
@@ -245,12 +247,13 @@ class HttpClient:
 
         aiohttp's ``trust_env`` would look it up (and ~/.netrc) in a thread for every request.
         """
-        parts = urlsplit(url)
-        key = (parts.scheme, parts.hostname or "")
+        origin = _ORIGIN.match(url)
+        key = origin.groups() if origin else ("", url)
         if key not in self._proxies:
+            parts = urlsplit(url)
             proxies = urllib.request.getproxies_environment()
             proxy = proxies.get(parts.scheme) or proxies.get("all")
-            if proxy and urllib.request.proxy_bypass_environment(key[1], proxies):
+            if proxy and urllib.request.proxy_bypass_environment(parts.hostname or "", proxies):
                 proxy = None
             self._proxies[key] = proxy
         return self._proxies[key]
@@ -346,7 +349,8 @@ class HttpBackend:
         self.client = HttpClient(config, dict(config.headers))
 
     def host(self, url: str) -> str:
-        return urlsplit(url).netloc.lower()
+        origin = _ORIGIN.match(url)
+        return (origin.group(2) if origin else urlsplit(url).netloc).lower()
 
     async def _send(self, method: str, url: str, headers: Mapping[str, str]) -> Any:
         for _ in range(_MAX_REDIRECT_HOPS):

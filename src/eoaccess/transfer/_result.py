@@ -63,6 +63,8 @@ class DownloadResult:
     """Wall time of the whole run."""
     dry_run: bool = False
     """True when nothing was transferred."""
+    processes: int = 1
+    """Processes that downloaded (this one included; more for many small files)."""
 
     def _with(self, status: Status) -> tuple[FileResult, ...]:
         return tuple(f for f in self.files if f.status == status)
@@ -131,6 +133,7 @@ class DownloadResult:
             f"Downloaded {len(done)} files, {human_bytes(size)} in {self.seconds:.1f} s "
             f"({human_bytes(self.rate)}/s) to {self.dest}"
             + (f"; {resumed} resumed" if resumed else "")
+            + (f"; {self.processes} processes" if self.processes > 1 else "")
         ]
         if self.skipped:
             lines.append(f"Skipped {len(self.skipped)} files already present and verified")
