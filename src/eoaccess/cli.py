@@ -11,7 +11,7 @@ import json
 import sys
 import traceback
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -110,12 +110,15 @@ def ingest_command(
 
 @cli.command()
 @click.argument("dest", type=click.Path(path_type=Path), default="eoaccess-quickstart")
+# Hidden: tests run the real command on the tiny archive; users always get the small one.
+@click.option("--size", type=click.Choice(["tiny", "small"]), default="small", hidden=True)
 @click.pass_context
-def quickstart(ctx: click.Context, dest: Path) -> None:
+def quickstart(ctx: click.Context, dest: Path, size: str) -> None:
     """Build the small sample archive in DEST and walk through the seed workflows."""
     from eoaccess.quickstart import run_quickstart
 
-    run_quickstart(dest, progress=make_progress(enabled=not ctx.obj["quiet"]))
+    progress = make_progress(enabled=not ctx.obj["quiet"])
+    run_quickstart(dest, progress=progress, size=size)  # type: ignore[arg-type]
 
 
 # --- search and collections (issue 4): eoaccess.catalog.open_catalog over any SOURCE.
@@ -218,6 +221,12 @@ def search_command(
     show_default=True,
     help="Files transferred at once.",
 )
+@click.option(
+    "--processes",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Processes sharing the files [default: one per idle CPU, up to 4, for many small files].",
+)
 @click.option("--overwrite", is_flag=True, help="Replace files already present and verified.")
 @click.option("--dry-run", is_flag=True, help="Show what would be downloaded; transfer nothing.")
 @click.option(
@@ -241,6 +250,7 @@ def download(
     dest: Path,
     layout: str,
     concurrency: int,
+    processes: int | None,
     overwrite: bool,
     dry_run: bool,
     manifest: Path | None,
@@ -255,8 +265,8 @@ def download(
     failed.
     """
     from eoaccess._atomic import write_text_atomic
+    from eoaccess.transfer import TransferConfig, export_list
     from eoaccess.transfer import download as download_items
-    from eoaccess.transfer import export_list
 
     catalog, found = search.search(source)
     ctx.call_on_close(catalog.close)
@@ -273,7 +283,7 @@ def download(
         dest,
         assets=assets,
         layout=layout,
-        concurrency=concurrency,
+        config=TransferConfig(concurrency=concurrency, processes=processes),
         overwrite=overwrite,
         dry_run=dry_run,
         manifest=manifest,
@@ -374,18 +384,104 @@ def stats_command(
     show_default=True,
     help="Port to listen on (0: any free port).",
 )
-def serve(archive: str | None, catalog: str | None, host: str, port: int) -> None:
+@click.option(
+    "--oauth-client",
+    "oauth_client",
+    metavar="ID:SECRET",
+    multiple=True,
+    envvar="EOACCESS_OAUTH_CLIENTS",
+    help="OAuth2 client of the Sentinel Hub APIs (repeatable; also EOACCESS_OAUTH_CLIENTS, "
+    "pairs separated by spaces). With any client, those APIs require a Bearer token.",
+)
+@click.option(
+    "--oauth-clients-file",
+    metavar="FILE",
+    multiple=True,
+    envvar="EOACCESS_OAUTH_CLIENTS_FILE",
+    help="File of ID:SECRET lines (# comments), so that secrets stay off the command line.",
+)
+@click.option(
+    "--results",
+    metavar="DIR|s3://BUCKET/PREFIX",
+    help="Harmony job outputs [default: DIR/.eoaccess/harmony-results].",
+)
+@click.option(
+    "--dask-scheduler", metavar="ADDR", help="Run Harmony jobs on this Dask scheduler (tcp://…)."
+)
+@click.option(
+    "--user",
+    "users",
+    multiple=True,
+    metavar="NAME:PASSWORD",
+    help="Harmony user (HTTP Basic); repeatable. Without users or tokens the service is open.",
+)
+@click.option(
+    "--token",
+    "tokens",
+    multiple=True,
+    metavar="TOKEN:NAME",
+    help="Harmony bearer token and the user it stands for; repeatable.",
+)
+@click.option(
+    "--credentials",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help='Harmony users and tokens from JSON {"users": {NAME: PW}, "tokens": {TOKEN: NAME}}.',
+)
+@click.option(
+    "--preview-threshold",
+    type=click.IntRange(1),
+    default=300,
+    show_default=True,
+    help="Harmony jobs over this many granules process a preview batch, then pause.",
+)
+def serve(
+    archive: str | None,
+    catalog: str | None,
+    host: str,
+    port: int,
+    oauth_client: tuple[str, ...],
+    oauth_clients_file: tuple[str, ...],
+    **harmony: Any,
+) -> None:
     """Serve DIR's catalog as a STAC API and its files over HTTP (with Range requests)."""
+    from eoaccess.harmony._auth import harmony_settings
+    from eoaccess.server.app import ServerSettings
     from eoaccess.server.run import serve_archive
+    from eoaccess.server.sentinelhub.clients import oauth_clients
 
-    serve_archive(archive, catalog, host=host, port=port)
+    settings = ServerSettings(
+        oauth_clients=oauth_clients(oauth_client, oauth_clients_file),
+        harmony=harmony_settings(**harmony),
+    )
+    serve_archive(archive, catalog, host=host, port=port, settings=settings)
 
 
 # --- subset and timeseries (issue 6): thin wrappers over eoaccess.subset / eoaccess.timeseries.
 
 
+_SERVICE_ONLY = {
+    "collections": "--collections",
+    "granule_id": "--granule-id",
+    "max_results": "--max-results",
+    "label": "--label",
+    "skip_preview": "--skip-preview",
+    "as_url": "--as-url",
+    "as_curl": "--as-curl",
+    "user": "--user",
+    "token": "--token",
+    "no_wait": "--no-wait",
+    "overwrite": "--overwrite",
+}
+_LOCAL_ONLY = {
+    "bbox_crs": "--bbox-crs",
+    "intersects": "--intersects",
+    "resolution": "--resolution",
+    "as_json": "--json",
+}
+
+
 @cli.command("subset")
-@click.argument("href")
+@click.argument("href", metavar="[HREF|SOURCE]", required=False)
 @click.option("--bbox", metavar="W,S,E,N", help="Area in lon/lat (or in --bbox-crs).")
 @click.option("--bbox-crs", metavar="CRS", help="CRS of --bbox, e.g. EPSG:3413 [default: lon/lat].")
 @click.option(
@@ -402,17 +498,54 @@ def serve(archive: str | None, catalog: str | None, host: str, port: int) -> Non
     "--format",
     "output_format",
     metavar="netcdf|zarr|geotiff",
-    help="Output format [default: from the --output suffix, else netcdf; HDF5 for trajectories].",
+    help="Output format [default: from the --output suffix, else netcdf; HDF5 for trajectories]. "
+    "With --service: the output media type sent to the service.",
 )
 @click.option(
     "--output",
-    required=True,
     type=click.Path(path_type=Path),
-    help="Output file (.nc, .zarr, .tif, .h5) or directory for <name>_subsetted.<ext>.",
+    help="Output file (.nc, .zarr, .tif, .h5) or directory for <name>_subsetted.<ext>; with "
+    "--service the directory the job's results are downloaded into.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the result record as JSON.")
+@click.option(
+    "--service",
+    metavar="URL|harmony",
+    help="Run the subset as a job of a transformation service: its root URL, or the dialect "
+    "name when SOURCE is the root.",
+)
+@click.option("--collections", metavar="ID", help="[--service] Collection id or short name.")
+@click.option(
+    "--granule-id", multiple=True, metavar="ID[,ID]", help="[--service] Only these granules."
+)
+@click.option(
+    "--max-results", type=click.IntRange(min=1), help="[--service] At most N input granules."
+)
+@click.option("--label", multiple=True, help="[--service] Label the job (repeatable).")
+@click.option(
+    "--skip-preview",
+    is_flag=True,
+    help="[--service] Run a large job without pausing after a preview.",
+)
+@click.option(
+    "--as-url", is_flag=True, help="[--service] Print the request as a URL; send nothing."
+)
+@click.option(
+    "--as-curl", is_flag=True, help="[--service] Print the request as curl (credentials masked)."
+)
+@click.option("--user", metavar="USER[:PASSWORD]", help="[--service] Basic credentials.")
+@click.option(
+    "--token",
+    metavar="TOKEN",
+    help="[--service] Bearer token [default: $EOACCESS_TOKEN, $EDL_USERNAME/$EDL_PASSWORD, "
+    "then ~/.netrc].",
+)
+@click.option("--no-wait", is_flag=True, help="[--service] Submit, print the job id and exit.")
+@click.option("--overwrite", is_flag=True, help="[--service] Replace files already in --output.")
+@click.pass_context
 def subset_command(
-    href: str,
+    ctx: click.Context,
+    href: str | None,
     bbox: str | None,
     bbox_crs: str | None,
     intersects: str | None,
@@ -422,27 +555,165 @@ def subset_command(
     resolution: str | None,
     resampling: str,
     output_format: str | None,
-    output: Path,
+    output: Path | None,
     as_json: bool,
+    service: str | None,
+    **service_options: Any,
 ) -> None:
     """Cut HREF (a Zarr cube, NetCDF/HDF5 grid, GeoTIFF or ATL03-like granule) to an area,
-    a time range and variables, reading only the chunks needed."""
-    from eoaccess.subset import subset
+    a time range and variables, reading only the chunks needed.
 
-    result = subset(
-        href,
-        output=output,
+    With --service the subset runs as an asynchronous job of a Harmony service (NASA Harmony or
+    `eoaccess serve`): the request is submitted, a progress bar follows the job, and the
+    results are downloaded into the --output directory (existing files are kept), one line per
+    file. Name the service by its root URL either as SOURCE or as --service:
+
+    \b
+    eoaccess subset http://127.0.0.1:8000/ --service harmony --collections ATL03 \\
+        --bbox -105.5,40,-105,41 --datetime 2020-04-27/2020-05-28 --output DIR
+    eoaccess subset --service http://127.0.0.1:8000/ --collections ATL03 --as-curl
+    """
+    given = {name: value for name, value in ctx.params.items() if value not in (None, False, ())}
+    if service is None:
+        wrong = [flag for name, flag in _SERVICE_ONLY.items() if name in given]
+        if wrong:
+            raise click.UsageError(f"{', '.join(wrong)} need(s) --service")
+        if href is None or output is None:
+            raise click.UsageError("give HREF and --output (or --service URL for a service job)")
+        from eoaccess.subset import subset
+
+        result = subset(
+            href,
+            output=output,
+            bbox=bbox,
+            bbox_crs=bbox_crs,
+            intersects=intersects,
+            datetime=datetime,
+            variables=variables,
+            crs=crs,
+            resolution=resolution,
+            resampling=resampling,
+            format=output_format,
+        )
+        click.echo(json.dumps(result.to_dict(), indent=2) if as_json else result.summary())
+        return
+    wrong = [flag for name, flag in _LOCAL_ONLY.items() if name in given]
+    if resampling != "nearest":
+        wrong.append("--resampling")
+    if wrong:
+        raise click.UsageError(f"{', '.join(wrong)} cannot be used with --service")
+    _subset_with_service(
+        ctx, href, service, bbox, datetime, variables, crs, output_format, output, service_options
+    )
+
+
+def _subset_with_service(
+    ctx: click.Context,
+    source: str | None,
+    service: str,
+    bbox: str | None,
+    datetime: str | None,
+    variables: str | None,
+    crs: str | None,
+    output_format: str | None,
+    output: Path | None,
+    options: dict[str, Any],
+) -> None:
+    """Submit a subset job, follow it and download its results (or just show the request)."""
+    from eoaccess.services import SubsetJobRequest, open_service
+    from eoaccess.services._cli import finish_job, service_target
+
+    if not options["collections"]:
+        raise click.UsageError("--service needs --collections")
+    if "," in options["collections"]:
+        raise click.UsageError("--collections: one collection per service job")
+    only_show = options["as_url"] or options["as_curl"]
+    if output is None and not (only_show or options["no_wait"]):
+        raise click.UsageError("--service needs --output DIR for the results")
+    request = SubsetJobRequest.of(
+        options["collections"],
         bbox=bbox,
-        bbox_crs=bbox_crs,
-        intersects=intersects,
         datetime=datetime,
         variables=variables,
+        granule_ids=[g for value in options["granule_id"] for g in value.split(",")],
+        labels=list(options["label"]),
+        max_results=options["max_results"],
+        skip_preview=True if options["skip_preview"] else None,
         crs=crs,
-        resolution=resolution,
-        resampling=resampling,
         format=output_format,
     )
-    click.echo(json.dumps(result.to_dict(), indent=2) if as_json else result.summary())
+    target = service_target(source, service)
+    with open_service(
+        target.url, target.dialect, token=options["token"], user=options["user"]
+    ) as client:
+        if only_show:
+            if options["as_url"]:
+                click.echo(client.request_as_url(request))
+            if options["as_curl"]:
+                click.echo(client.request_as_curl(request))
+            return
+        job = client.submit(request)
+        if options["no_wait"]:
+            click.echo(job.id)
+            return
+        if not ctx.obj["quiet"]:
+            click.echo(f"job {job.id} submitted ({job.num_input_granules} granules)", err=True)
+        assert output is not None
+        finish_job(
+            client,
+            job,
+            output,
+            overwrite=options["overwrite"],
+            progress=make_progress(enabled=not ctx.obj["quiet"]),
+            echo=click.echo,
+        )
+
+
+@cli.command("jobs")
+@click.argument("service", metavar="SERVICE")
+@click.argument("action", type=click.Choice(["list", "status", "pause", "resume", "cancel"]))
+@click.argument("job_id", metavar="[ID]", required=False)
+@click.option("--label", help="list: only jobs with this label.")
+@click.option("--limit", type=click.IntRange(min=1), help="list: at most N jobs.")
+@click.option("--user", metavar="USER[:PASSWORD]", help="Basic credentials.")
+@click.option(
+    "--token",
+    metavar="TOKEN",
+    help="Bearer token [default: $EOACCESS_TOKEN, $EDL_USERNAME/$EDL_PASSWORD, then ~/.netrc].",
+)
+def jobs_command(
+    service: str,
+    action: str,
+    job_id: str | None,
+    label: str | None,
+    limit: int | None,
+    user: str | None,
+    token: str | None,
+) -> None:
+    """List the jobs of the Harmony service at SERVICE (its root URL), show one, or pause,
+    resume or cancel it.
+
+    \b
+    eoaccess jobs http://127.0.0.1:8000/ list --label nightly
+    eoaccess jobs http://127.0.0.1:8000/ status 4e07cf87-…
+    """
+    from eoaccess.services import open_service
+    from eoaccess.services._cli import JOB_ACTIONS, job_details, job_line, jobs_table
+
+    if action == "list" and job_id is not None:
+        raise click.UsageError("list takes no job ID (use status ID)")
+    if action != "list" and job_id is None:
+        raise click.UsageError(f"{action} needs a job ID")
+    with open_service(service, token=token, user=user) as client:
+        if action == "list":
+            for line in jobs_table(client.jobs(label=label, limit=limit)):
+                click.echo(line)
+            return
+        assert job_id is not None
+        job = JOB_ACTIONS[action](client, job_id)
+        lines = job_details(job) if action == "status" else [job_line(job)]
+        for line in lines:
+            click.echo(line)
 
 
 @cli.command("timeseries")

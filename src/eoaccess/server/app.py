@@ -9,9 +9,11 @@ process: the CLI, the quickstart and the tests open the store, call this and run
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 from stac_fastapi.api.app import StacApi
@@ -21,6 +23,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
 from eoaccess import __version__
+from eoaccess.harmony._model import HarmonySettings, HarmonyUnavailable
 from eoaccess.server.errors import CatchAllMiddleware, install_error_handlers
 from eoaccess.server.files import ArchiveFiles, files_router, open_archive
 from eoaccess.server.models import ItemsGetParams, SearchBody, SearchGetParams
@@ -36,6 +39,9 @@ from eoaccess.server.stac import (
     StoreQueryablesClient,
 )
 from eoaccess.stores import CatalogStore
+
+if TYPE_CHECKING:
+    from eoaccess.harmony import HarmonyService
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,8 @@ class ServerSettings:
     oauth_clients: Mapping[str, str] | None = None
     """OAuth2 clients (id -> secret) of the Sentinel Hub APIs; None: any client gets a token
     and no token is required (local use)."""
+    harmony: HarmonySettings = field(default_factory=HarmonySettings)
+    """The Harmony-compatible transformation service (results store, Dask, users, preview)."""
 
 
 def create_app(
@@ -125,10 +133,31 @@ def create_app(
     app = api.app
     app.include_router(files_router(archive))
     app.include_router(sentinelhub_router(store, archive, settings.oauth_clients))
+    app.state.harmony = _include_harmony(app, store, archive, settings)
     install_error_handlers(app)
     app.state.store = store
     app.state.archive = archive
     return app
+
+
+def _include_harmony(
+    app: FastAPI, store: CatalogStore, archive: ArchiveFiles | None, settings: ServerSettings
+) -> HarmonyService | None:
+    """Add the Harmony routes; None (logged) when the service cannot run beside this catalog.
+
+    The caller owns the returned service: ``app.state.harmony.close()`` stops its runner."""
+    if not settings.harmony.enabled:
+        return None
+    from eoaccess.harmony import HarmonyService
+    from eoaccess.server.harmony import harmony_router
+
+    try:
+        service = HarmonyService(store, archive.location if archive else None, settings.harmony)
+    except HarmonyUnavailable as exc:
+        logging.getLogger("eoaccess.server").info("Harmony service not offered: %s", exc)
+        return None
+    app.include_router(harmony_router(service))
+    return service
 
 
 def _archive(

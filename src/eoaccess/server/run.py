@@ -81,9 +81,11 @@ class RunningServer:
     _thread: threading.Thread = field(repr=False)
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Ask uvicorn to finish open requests and exit, then wait for the thread."""
+        """Ask uvicorn to finish open requests and exit, wait for the thread, then stop the
+        app's Harmony job runner (unfinished jobs resume when a server starts again)."""
         self._server.should_exit = True
         self._thread.join(timeout)
+        close_services(self._server.config.app)
 
     def __enter__(self) -> RunningServer:
         return self
@@ -116,6 +118,13 @@ def start_in_thread(
             raise EOAccessError(f"the server on {host}:{actual_port} did not start")
         time.sleep(0.01)
     return RunningServer(url_of(host, actual_port), host, actual_port, server, thread)
+
+
+def close_services(app: ASGIApp) -> None:
+    """Stop the background services an app of :func:`~eoaccess.server.create_app` owns."""
+    harmony = getattr(getattr(app, "state", None), "harmony", None)
+    if harmony is not None:
+        harmony.close()
 
 
 def serve_forever(
@@ -169,7 +178,13 @@ def serve_archive(
                     f"the catalog {store.uri} has no collections: "
                     f"run eoaccess ingest {archive or 'DIR'} first"
                 )
-            serve_forever(create_app(store, archive, settings), host, port, sock=sock)
+            app = create_app(store, archive, settings)
+            try:
+                serve_forever(app, host, port, sock=sock)
+            finally:
+                # Stops the Harmony job runner (and its local Dask cluster); unfinished jobs
+                # resume when the server starts again.
+                close_services(app)
         finally:
             store.close()
     finally:
