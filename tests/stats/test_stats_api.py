@@ -218,9 +218,10 @@ def test_programs_survive_pickling_for_dask_workers() -> None:
 def dask_cluster() -> Iterator[str]:
     from distributed import LocalCluster
 
-    # A real scheduler on loopback TCP (workers in this process: no process start-up cost).
+    # A real scheduler on loopback TCP (workers in this process: no process start-up cost); its
+    # HTTP endpoint on a free port, not the default 8787 other runs on this machine may hold.
     cluster = LocalCluster(n_workers=1, threads_per_worker=2, processes=False, protocol="tcp",
-                           host="127.0.0.1", dashboard_address=None)  # fmt: skip
+                           host="127.0.0.1", dashboard_address="127.0.0.1:0")  # fmt: skip
     try:
         yield cluster.scheduler_address
     finally:

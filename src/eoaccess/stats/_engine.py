@@ -31,10 +31,10 @@ from eoaccess.stats._aoi import (
     snapped_grid,
 )
 from eoaccess.stats._bands import BandSource
-from eoaccess.stats._compute import BandStats, Calculations, band_statistics, valid_pixels
+from eoaccess.stats._compute import BandStats, Calculations, statistics_of
 from eoaccess.stats._intervals import Duration, LastInterval, TimeInterval, split_intervals
-from eoaccess.stats._mosaic import RasterioReader, RasterReader, Tile, mosaic
-from eoaccess.stats._program import DATA_MASK, Evaluated, OutputSpec, Program
+from eoaccess.stats._mosaic import Mosaic, RasterioReader, RasterReader, Tile, mosaic
+from eoaccess.stats._program import DATA_MASK, OutputSpec, Program
 from eoaccess.stats.provenance import (
     SceneProvenance,
     dominant,
@@ -220,51 +220,89 @@ def _interval(
         tiles, shared.bands, shared.cover, shared.maps.__getitem__, shared.reader, shared.order
     )
     n = shared.cover.count
-    evaluated = _evaluate(shared.program, mosaicked.samples, n, engines)
-    outputs: dict[str, dict[str, BandStats]] = {}
-    for spec in shared.program.outputs:
-        values = evaluated.values[spec.id]
-        outputs[spec.id] = {
-            band: band_statistics(
-                values[k],
-                valid_pixels(values[k], evaluated.mask, spec.is_float),
-                shared.calculations.for_band(spec.id, band),
+    counted = _counted_values(shared.program, mosaicked, n, engines)
+    outputs = {
+        spec.id: {
+            band: statistics_of(
+                counted.values[spec.id][k], n, shared.calculations.for_band(spec.id, band)
             )
             for k, band in enumerate(spec.bands)
         }
+        for spec in shared.program.outputs
+    }
     provenance = None
     if shared.provenance is not None:
-        provenance = _provenance(shared.provenance, mosaicked, evaluated.mask)
+        provenance = _provenance(shared.provenance, mosaicked, counted.mask)
     return IntervalResult(interval, tuple(t.id for t in mosaicked.tiles), outputs, provenance)
 
 
-def _evaluate(
-    program: Program, samples: Mapping[str, np.ndarray], n: int, engines: Any
-) -> Evaluated:
-    """The program over the pixels with data, plus one pixel standing for all the others.
+@dataclass(frozen=True, eq=False)
+class _Counted:
+    """A program's counted values of one interval, ready for statistics."""
+
+    values: dict[str, list[np.ndarray]]
+    """Output id -> per band, the 1-D values the statistics count (mask, finite)."""
+    mask: np.ndarray
+    """``(k,)`` booleans over the mosaic's data pixels: counted or not (for provenance)."""
+
+
+def _counted_values(program: Program, mosaicked: Mosaic, n: int, engines: Any) -> _Counted:
+    """The program over the mosaic's entries, plus one pixel standing for those left out.
 
     Pixels without data all have the same inputs (every band 0, ``dataMask`` 0), so a per-pixel
-    program gives them all the same outputs: evaluating one of them is enough. AOIs reaching
-    beyond the data (the seed's) then cost only their data pixels.
+    program gives them all the same outputs: in the compact layout one of them is evaluated and
+    stands for all the others (AOIs reaching beyond the data, the seed's, cost only their data
+    pixels). In the full layout they are evaluated in place with the bands as read, which is
+    right as long as the program does not count them (its ``dataMask`` output follows the
+    input's, as in every script we know): if it does, they are evaluated again zeroed.
     """
-    data = np.flatnonzero(samples[DATA_MASK])
-    if data.size > n // 2:  # gathering and scattering would cost more than it saves
-        return program.evaluate(samples, n, engines)
-    empty = int(np.flatnonzero(samples[DATA_MASK] == 0)[0])
-    picked = np.append(data, empty)
-    result = program.evaluate({k: v[picked] for k, v in samples.items()}, picked.size, engines)
-    values = {}
-    for output_id, computed in result.values.items():
-        full = np.repeat(computed[:, -1:], n, axis=1)
-        full[:, data] = computed[:, :-1]
-        values[output_id] = full
-    mask = np.full(n, bool(result.mask[-1]))
-    mask[data] = result.mask[:-1]
-    return Evaluated(values, mask)
+    k = mosaicked.size
+    inputs: dict[str, np.ndarray] = dict(mosaicked.values)
+    # Booleans, or a read-only view of ones: no k-sized float64 dataMask array.
+    data = mosaicked.data
+    inputs[DATA_MASK] = np.broadcast_to(True, (k,)) if data is None else data
+    values: dict[str, list[np.ndarray]] = {}
+    mask = np.zeros(0, dtype=bool)
+    if k:
+        evaluated = program.evaluate(inputs, k, engines)
+        if data is not None and bool(np.any(evaluated.mask & ~data)):  # rare, see above
+            evaluated = program.evaluate({**mosaicked.zeroed(), DATA_MASK: data}, k, engines)
+        mask = evaluated.mask
+        for spec in program.outputs:
+            rows = evaluated.values[spec.id]
+            if evaluated.at is None:  # one gather for all the output's bands (index take)
+                rows = np.take(rows, np.flatnonzero(mask), axis=1)
+            values[spec.id] = [
+                row[np.isfinite(row)] if spec.is_float and not _all_finite(row) else row
+                for row in rows
+            ]
+    else:
+        values = {spec.id: [np.zeros(0)] * len(spec.bands) for spec in program.outputs}
+    if k < n:
+        stand_in = {name: np.zeros(1, dtype=v.dtype) for name, v in mosaicked.values.items()}
+        stand_in[DATA_MASK] = np.zeros(1, dtype=bool)
+        empty = program.evaluate(stand_in, 1, engines)
+        if bool(empty.mask[0]):  # rare: the program counts pixels without data
+            for spec in program.outputs:
+                rows = empty.values[spec.id]
+                values[spec.id] = [
+                    np.concatenate([values[spec.id][b], np.repeat(rows[b, -1:], n - k)])
+                    for b in range(len(spec.bands))
+                ]
+                if spec.is_float:
+                    values[spec.id] = [v[np.isfinite(v)] for v in values[spec.id]]
+    return _Counted(values, mask)
+
+
+def _all_finite(values: np.ndarray) -> bool:
+    """Whether no value is NaN or infinite: their sum is finite (one reduction, no temporary).
+
+    A sum overflowing to infinity only sends the values through the exact filter."""
+    return bool(np.isfinite(np.add.reduce(values, dtype=np.float64)))
 
 
 def _provenance(band: BandSource, mosaicked: Any, counted: np.ndarray) -> SceneProvenance:
-    found = dominant(mosaicked.samples[band.name], mosaicked.tile_index, counted)
+    found = dominant(mosaicked.values[band.name], mosaicked.tile_of, counted)
     if found is None:
         return no_provenance("no pixel of the AOI is counted in this interval")
     tile: Tile = mosaicked.tiles[found.tile]

@@ -9,6 +9,7 @@ tests). The result keeps, per pixel, which tile it came from, for provenance.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -108,14 +109,77 @@ def parse_mosaicking_order(value: str | None) -> str:
 
 @dataclass(frozen=True, eq=False)
 class Mosaic:
-    """Band values of the AOI pixels of one interval."""
+    """Band values of the AOI pixels of one interval, in one of two layouts.
 
-    samples: dict[str, np.ndarray]
-    """Band name -> ``(n,)`` values (0 where no tile has data); ``dataMask`` is 0/1."""
-    tile_index: np.ndarray
-    """``(n,)`` index into :attr:`tiles` of the tile each pixel came from, -1 for none."""
+    *Full*: one tile holds every AOI pixel (the usual case: a tile covering the AOI, or the last
+    tile of the interval): :attr:`values` are that tile's bands over all n pixels, as read
+    (views, no copy), and :attr:`data` says which have data. *Compact*: :attr:`pixels` lists the
+    AOI positions with data and :attr:`values` hold the bands there only. Either way bands keep
+    the files' own dtypes, and no full-size array is made for pixels without data: they all have
+    the same inputs (every band 0, ``dataMask`` 0). :attr:`samples` and :attr:`tile_index`
+    rebuild the plain full-size arrays on demand.
+    """
+
+    count: int
+    """AOI pixels (n)."""
+    pixels: np.ndarray | None
+    """Compact layout: the ``(k,)`` AOI positions (0…n-1, unique) of the entries; None: the
+    entries are the n AOI pixels in order."""
+    values: dict[str, np.ndarray]
+    """Band name -> one value per entry, in the band's dtype (any value where no data)."""
+    data: np.ndarray | None
+    """Booleans per entry: has data; None: every entry has."""
+    source: np.ndarray | int
+    """Index into :attr:`tiles` of the tile of each entry, or of every entry with data."""
     tiles: tuple[Tile, ...]
     """The interval's tiles in mosaicking order."""
+
+    @property
+    def size(self) -> int:
+        """Entries (k): the n pixels, or those with data."""
+        return self.count if self.pixels is None else int(self.pixels.size)
+
+    @property
+    def tile_of(self) -> np.ndarray:
+        """Index into :attr:`tiles` of each entry's tile, -1 where no data."""
+        if isinstance(self.source, np.ndarray):
+            return self.source
+        if self.data is None:
+            return np.full(self.size, self.source, dtype=np.int32)
+        return np.where(self.data, np.int32(self.source), np.int32(-1))
+
+    def zeroed(self) -> dict[str, np.ndarray]:
+        """:attr:`values` with 0 where no data (a pixel's inputs as Sentinel Hub gives them)."""
+        if self.data is None:
+            return dict(self.values)
+        return {k: np.where(self.data, v, v.dtype.type(0)) for k, v in self.values.items()}
+
+    @functools.cached_property
+    def samples(self) -> dict[str, np.ndarray]:
+        """Band name -> ``(n,)`` values (0 where no tile has data); ``dataMask`` is 0/1."""
+        if self.pixels is None:
+            full = self.zeroed()
+            full[DATA_MASK] = (
+                np.ones(self.count) if self.data is None else self.data.astype(np.float64)
+            )
+            return full
+        full = {}
+        for name, values in self.values.items():
+            full[name] = np.zeros(self.count, dtype=values.dtype)
+            full[name][self.pixels] = values
+        mask = np.zeros(self.count, dtype=np.float64)
+        mask[self.pixels] = 1.0
+        full[DATA_MASK] = mask
+        return full
+
+    @functools.cached_property
+    def tile_index(self) -> np.ndarray:
+        """``(n,)`` index into :attr:`tiles` of the tile each pixel came from, -1 for none."""
+        if self.pixels is None:
+            return self.tile_of
+        index = np.full(self.count, -1, dtype=np.int32)
+        index[self.pixels] = self.tile_of
+        return index
 
 
 def _common_pixels(pmaps: Sequence[PixelMap]) -> np.ndarray:
@@ -125,6 +189,22 @@ def _common_pixels(pmaps: Sequence[PixelMap]) -> np.ndarray:
         if pmap is not pmaps[0]:
             pixels = np.intersect1d(pixels, pmap.pixels, assume_unique=True)
     return pixels
+
+
+def _valid(picked: np.ndarray, sources: Sequence[BandSource], valid: np.ndarray | None) -> Any:
+    """AND of ``valid`` and "no band at its no-data value" (None: every pixel valid so far)."""
+    for k, source in enumerate(sources):
+        if source.nodata is None:
+            continue
+        band = picked[k]
+        if np.isnan(source.nodata):
+            has = ~np.isnan(band)
+        elif np.issubdtype(band.dtype, np.integer) and not float(source.nodata).is_integer():
+            continue  # an integer band never holds a fractional no-data value
+        else:
+            has = band != source.nodata
+        valid = has if valid is None else np.logical_and(valid, has, out=valid)
+    return valid
 
 
 def mosaic(
@@ -138,14 +218,16 @@ def mosaic(
     """Mosaic ``tiles`` (any order; sorted here) onto the AOI pixels for the named ``bands``."""
     ordered = tuple(sorted(tiles, key=MOSAICKING_ORDERS[order]))
     n = cover.count
-    filled = np.zeros(n, dtype=bool)
-    tile_index = np.full(n, -1, dtype=np.int32)
-    samples: dict[str, np.ndarray] = {}
+    filled: np.ndarray | None = None  # full-size bookkeeping only once a second tile is needed
+    taken_parts: list[np.ndarray] = []
+    value_parts: dict[str, list[np.ndarray]] = {name: [] for name in bands}
+    tile_parts: list[np.ndarray] = []
+    done = 0
     by_asset: dict[str, list[BandSource]] = {}
     for source in bands.values():
         by_asset.setdefault(source.asset, []).append(source)
     for t, tile in enumerate(ordered):
-        if filled.all():
+        if done == n:
             break
         missing = [a for a in by_asset if a not in tile.assets]
         if missing:
@@ -155,12 +237,16 @@ def mosaic(
         if any(p.empty for p in pmaps.values()):
             continue
         candidates = _common_pixels(list(pmaps.values()))
-        if t:  # after the first tile, only pixels still without data
+        if done:  # after the first tile with data, only pixels still without data
+            if filled is None:
+                filled = np.zeros(n, dtype=bool)
+                for part in taken_parts:
+                    filled[part] = True
             candidates = candidates[~filled[candidates]]
         if candidates.size == 0:
             continue
-        values: dict[str, np.ndarray] = {}
-        valid = np.ones(candidates.size, dtype=bool)
+        picked_by_asset: dict[str, np.ndarray] = {}
+        valid: np.ndarray | None = None
         for asset, sources in by_asset.items():
             pmap = pmaps[asset]
             data = reader.read(tile.assets[asset], [s.index for s in sources], pmap.window)
@@ -171,27 +257,41 @@ def mosaic(
             else:
                 at = np.searchsorted(pmap.pixels, candidates)  # every candidate is in the map
                 picked = data[:, pmap.rows[at], pmap.cols[at]]
-            for k, source in enumerate(sources):
-                values[source.name] = picked[k]
-                if source.nodata is not None:
-                    if np.isnan(source.nodata):
-                        valid &= ~np.isnan(picked[k])
-                    else:
-                        valid &= picked[k] != source.nodata
-        if candidates.size == n:  # the first tile covers the whole AOI: no scattering either
-            for name, band_values in values.items():
-                samples[name] = np.where(valid, band_values, band_values.dtype.type(0))
-            filled = valid.copy()
-            tile_index = np.where(valid, t, -1).astype(np.int32)
+            picked_by_asset[asset] = picked
+            valid = _valid(picked, sources, valid)
+        if (
+            not done
+            and candidates.size == n
+            and (valid is None or t == len(ordered) - 1 or bool(valid.all()))
+        ):  # this tile gives the whole mosaic: keep its bands as read
+            values = {
+                s.name: picked_by_asset[a][k]
+                for a, sources in by_asset.items()
+                for k, s in enumerate(sources)
+            }
+            return Mosaic(n, None, values, valid, t, ordered)
+        # Gather every band once, at the pixels this tile provides, in its own dtype.
+        keep = None if valid is None else np.flatnonzero(valid)
+        taken = candidates if keep is None else candidates[keep]
+        if taken.size == 0:
             continue
-        taken = candidates[valid]
-        for name, band_values in values.items():
-            if name not in samples:
-                samples[name] = np.zeros(n, dtype=band_values.dtype)
-            samples[name][taken] = band_values[valid]
-        filled[taken] = True
-        tile_index[taken] = t
-    for name in bands:
-        samples.setdefault(name, np.zeros(n, dtype=np.float64))
-    samples[DATA_MASK] = filled.astype(np.float64)
-    return Mosaic(samples, tile_index, ordered)
+        for asset, sources in by_asset.items():
+            picked = picked_by_asset[asset]
+            for k, source in enumerate(sources):
+                value_parts[source.name].append(picked[k] if keep is None else picked[k][keep])
+        taken_parts.append(taken)
+        tile_parts.append(np.full(taken.size, t, dtype=np.int32))
+        if filled is not None:
+            filled[taken] = True
+        done += int(taken.size)
+    values = {name: _joined(parts, np.float64) for name, parts in value_parts.items()}
+    return Mosaic(
+        n, _joined(taken_parts, np.int64), values, None, _joined(tile_parts, np.int32), ordered
+    )
+
+
+def _joined(parts: list[np.ndarray], empty: type[np.generic]) -> np.ndarray:
+    """One array from the per-tile parts (no copy for a single tile)."""
+    if not parts:
+        return np.zeros(0, dtype=empty)
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)

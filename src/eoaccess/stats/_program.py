@@ -8,7 +8,9 @@ context) is built where it runs.
 
 from __future__ import annotations
 
+import ast
 import functools
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -64,9 +66,13 @@ class Evaluated:
     """A program's result over n pixels."""
 
     values: dict[str, np.ndarray]
-    """Output id -> ``(bands, n)`` values, already cast to the output's sample type."""
+    """Output id -> ``(bands, n)`` values, already cast to the output's sample type; with
+    :attr:`at`, ``(bands, len(at))`` values of the counted pixels only."""
     mask: np.ndarray
     """``(n,)`` booleans: pixels the statistics count (before NaN checks)."""
+    at: np.ndarray | None = None
+    """Positions of the counted pixels when :attr:`values` hold only those (no full-size array
+    of values nobody reads), else None."""
 
 
 class Program(Protocol):
@@ -131,27 +137,84 @@ class ExpressionProgram:
         return (OutputSpec("default", ("B0",), "FLOAT64"),)
 
     def evaluate(self, samples: Mapping[str, np.ndarray], n: int, engines: Any = None) -> Evaluated:
-        mask = np.asarray(samples[DATA_MASK], dtype=bool)
+        data = np.asarray(samples[DATA_MASK])
         if self.mask is not None:
-            selected = _compiled(self.mask)(self._variables(self.mask, samples, None))
-            mask = mask & np.broadcast_to(np.asarray(selected, dtype=bool), (n,))
-        # Band math only where pixels count: the others' values never reach a statistic.
+            selected = _compiled(self.mask)(_variables(self.mask, samples))
+            selected = np.broadcast_to(np.asarray(selected, dtype=bool), (n,))
+            mask = np.logical_and(data, selected)  # one pass, whatever dataMask's dtype
+        else:
+            mask = data != 0
+        # Band math only where pixels count: the others' values never reach a statistic, so
+        # the result holds the counted pixels only (Evaluated.at).
         counted = np.flatnonzero(mask)
-        value = np.full(n, np.nan)
+        value = np.empty(counted.size, dtype=np.float64)
         if counted.size:
+            every = counted.size == n  # no gathering when every pixel counts
             computed = _compiled(self.expression)(
-                self._variables(self.expression, samples, counted)
+                _variables(self.expression, samples, None if every else counted, exact=False)
             )
-            value[counted] = np.broadcast_to(np.asarray(computed, dtype=np.float64), counted.shape)
-        return Evaluated({"default": value.reshape(1, n)}, mask)
+            value[:] = np.broadcast_to(np.asarray(computed, dtype=np.float64), counted.shape)
+        return Evaluated({"default": value.reshape(1, -1)}, mask, counted)
 
-    @staticmethod
-    def _variables(
-        source: str, samples: Mapping[str, np.ndarray], at: np.ndarray | None
-    ) -> dict[str, np.ndarray]:
-        """The bands an expression reads, as doubles (at pixels ``at``, or all)."""
-        return {
-            k: np.asarray(samples[k] if at is None else samples[k][at], dtype=np.float64)
-            for k in _compiled(source).names
-            if k in samples
-        }
+
+def _variables(
+    source: str,
+    samples: Mapping[str, np.ndarray],
+    at: np.ndarray | None = None,
+    *,
+    exact: bool = True,
+) -> dict[str, np.ndarray]:
+    """The bands an expression reads (at pixels ``at``, or all).
+
+    Band math runs in doubles (integer DNs must not wrap around; ``exact=False``). A pure
+    comparison over integer bands (``cloud_mask == 1``) gives the same answer in the bands'
+    own dtype, so those are passed as they are, saving a float64 copy of every band.
+    """
+    native = exact and _comparisons_only(source)
+    variables = {}
+    for name in _compiled(source).names:
+        if name not in samples:
+            continue
+        band = samples[name] if at is None else samples[name][at]
+        keep = native and (band.dtype.kind in "biu")
+        variables[name] = band if keep else np.asarray(band, dtype=np.float64)
+    return variables
+
+
+_COMPARISON_NODES = (
+    ast.Expression, ast.Compare, ast.BoolOp, ast.And, ast.Or, ast.Name, ast.Load,
+    ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.In, ast.NotIn, ast.List, ast.Tuple,
+)  # fmt: skip
+
+
+_SPECIAL_NAMES = frozenset({"nan", "NaN", "True", "False", "None"})
+
+
+@functools.lru_cache(maxsize=64)
+def _comparisons_only(source: str) -> bool:
+    """Whether ``source`` only compares names with numbers and combines the results.
+
+    Then numpy compares integer arrays exactly (mixed kinds promote, Python numbers are exact),
+    whereas any arithmetic could wrap around in an integer dtype.
+    """
+    text = re.sub(r"`[^`]*`", "name", source.strip())
+    try:
+        tree = ast.parse(text, mode="eval")
+    except SyntaxError:
+        return False
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant):
+            if isinstance(node.value, bool) or not isinstance(node.value, int | float):
+                return False
+        elif isinstance(node, ast.UnaryOp):
+            if not (isinstance(node.op, ast.USub | ast.UAdd | ast.Not)):
+                return False
+            if not isinstance(node.op, ast.Not) and not isinstance(node.operand, ast.Constant):
+                return False  # a negated band would wrap around
+        elif isinstance(node, ast.unaryop):
+            continue
+        elif not isinstance(node, _COMPARISON_NODES) or _SPECIAL_NAMES.issuperset(
+            [getattr(node, "id", None)]
+        ):
+            return False  # nan/True/… are constants in expressions, not integer bands
+    return True
