@@ -115,6 +115,26 @@ def format_bytes(n: int) -> str:
     raise AssertionError("unreachable")
 
 
+def coalesce_spans(spans: Sequence[tuple[int, int]], gap: int) -> list[tuple[int, int, list[int]]]:
+    """Half-open byte spans ``(start, end)`` merged into ``(start, end, members)`` requests.
+
+    Spans that overlap or lie less than ``gap`` bytes apart become one span; ``members`` are the
+    indexes (into ``spans``) each merged span serves. Why: on any network a gap of a few
+    kilobytes costs less than a request's round trip.
+    """
+    order = sorted(range(len(spans)), key=lambda i: spans[i])
+    merged: list[tuple[int, int, list[int]]] = []
+    for i in order:
+        start, end = spans[i]
+        if merged and start - merged[-1][1] < gap:
+            last_start, last_end, picks = merged[-1]
+            picks.append(i)
+            merged[-1] = (last_start, max(last_end, end), picks)
+        else:
+            merged.append((start, end, [i]))
+    return merged
+
+
 # --- locations ---------------------------------------------------------------------------------
 
 
@@ -152,13 +172,22 @@ def join(href: str, key: str) -> str:
 
 
 class _IOLoop:
-    """One daemon thread running an event loop that owns every TransferEngine of the readers."""
+    """One daemon thread running an event loop that owns the TransferEngines of the readers.
+
+    Coroutines from another event loop normally hop to this one (:meth:`arun`): two thread
+    wake-ups a request, which on a loaded machine cost more than the request itself. A
+    long-lived loop that issues many small reads (zarr's own I/O loop, calling the Zarr store
+    for every chunk) can be made *resident* (:meth:`adopt`): it then gets engines of its own
+    (own connection pool) and its reads run where they are awaited, with no hop.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pid = 0
         self._engines: dict[TransferConfig, TransferEngine] = {}
+        self._resident: dict[asyncio.AbstractEventLoop, dict[TransferConfig, TransferEngine]] = {}
+        self._exit_hook = False
 
     def loop(self) -> asyncio.AbstractEventLoop:
         with self._lock:
@@ -169,14 +198,45 @@ class _IOLoop:
                 )
                 thread.start()
                 self._loop, self._pid, self._engines = loop, os.getpid(), {}
+                self._resident = {}
             return self._loop
 
+    def adopt(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Let ``loop`` (long-lived, running in its own thread) read with engines of its own.
+
+        Their connections are closed at interpreter exit, on that loop, before libraries that
+        registered their exit hooks earlier (zarr) stop it.
+        """
+        if loop in self._resident:
+            return
+        self.loop()  # settles the pid (a fork drops what the parent adopted)
+        with self._lock:
+            self._resident.setdefault(loop, {})
+            if not self._exit_hook:
+                atexit.register(self._close_resident)  # LIFO: runs before earlier hooks
+                self._exit_hook = True
+
+    def is_local(self, loop: asyncio.AbstractEventLoop) -> bool:
+        """Whether reads awaited on ``loop`` run there (this module's loop, or a resident one)."""
+        return loop is self._loop or loop in self._resident
+
     def engine(self, config: TransferConfig) -> TransferEngine:
-        """The engine for ``config`` (call on the I/O loop only)."""
-        engine = self._engines.get(config)
+        """The engine for ``config`` of the running loop (this module's or a resident one)."""
+        running = asyncio.get_running_loop()
+        engines = self._engines if running is self._loop else self._resident.get(running)
+        if engines is None:
+            raise RuntimeError("reader engines are used on the readers' I/O loop or an adopted one")
+        engine = engines.get(config)
         if engine is None:
-            engine = self._engines[config] = TransferEngine(config)
+            with self._lock:
+                engine = engines.setdefault(config, TransferEngine(config))
         return engine
+
+    def engines(self, config: TransferConfig) -> list[TransferEngine]:
+        """Every engine made for ``config`` so far, on any loop (for what they learned)."""
+        with self._lock:
+            tables = [self._engines, *self._resident.values()]
+            return [t[config] for t in tables if config in t]
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
         """Run ``coro`` on the I/O loop and wait for it from synchronous code."""
@@ -190,12 +250,26 @@ class _IOLoop:
             raise RuntimeError("synchronous read called on the readers' I/O loop")
         return asyncio.run_coroutine_threadsafe(coro, loop).result()
 
-    async def arun(self, coro: Coroutine[Any, Any, T]) -> T:
-        """Await ``coro`` on the I/O loop from any other event loop (zarr's, a notebook's)."""
+    async def arun(self, coro: Coroutine[Any, Any, T], *, here: bool = True) -> T:
+        """Await ``coro`` where it is (this loop, or a resident one when ``here``), or on the I/O
+        loop from any other event loop (a notebook's)."""
         loop = self.loop()
-        if asyncio.get_running_loop() is loop:
+        running = asyncio.get_running_loop()
+        if running is loop or (here and running in self._resident):
             return await coro
         return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, loop))
+
+    def _close_resident(self) -> None:
+        with self._lock:
+            resident, self._resident = self._resident, {}
+        if self._pid != os.getpid():
+            return
+        for loop, engines in resident.items():
+            if not engines or loop.is_closed() or not loop.is_running():
+                continue
+            future = asyncio.run_coroutine_threadsafe(_close_engines(list(engines.values())), loop)
+            with contextlib.suppress(concurrent.futures.TimeoutError, RuntimeError):
+                future.result(timeout=5)
 
     def close(self) -> None:
         """Close the engines' connections (at interpreter exit)."""
@@ -204,19 +278,28 @@ class _IOLoop:
             self._engines = {}
         if loop is None or self._pid != os.getpid() or not loop.is_running():
             return
-
-        async def close_all() -> None:
-            for engine in engines:
-                await engine.aclose()
-
-        future = asyncio.run_coroutine_threadsafe(close_all(), loop)
+        future = asyncio.run_coroutine_threadsafe(_close_engines(engines), loop)
         with contextlib.suppress(concurrent.futures.TimeoutError, RuntimeError):
             future.result(timeout=5)
         loop.call_soon_threadsafe(loop.stop)
 
 
+async def _close_engines(engines: list[TransferEngine]) -> None:
+    for engine in engines:
+        await engine.aclose()
+
+
 IO = _IOLoop()
 atexit.register(IO.close)
+
+
+def _here(href: str) -> bool:
+    """Whether a read of ``href`` may run on a resident loop's own engine.
+
+    Not for s3: a bucket's region redirect is remembered per engine (its S3 backend), and one
+    engine per configuration keeps "one redirect, then the right endpoint" true for every read.
+    """
+    return not href.startswith("s3://")
 
 
 # --- fetching ----------------------------------------------------------------------------------
@@ -247,14 +330,14 @@ class Fetcher:
     async def aread(self, href: str, start: int, length: int) -> bytes:
         """Bytes ``start`` .. ``start + length - 1`` of ``href`` (fewer at its end)."""
         if is_remote(href):
-            return await IO.arun(self._remote_range(href, start, length))
+            return await IO.arun(self._remote_range(href, start, length), here=_here(href))
         return self.read(href, start, length)
 
     async def aget(self, href: str) -> bytes | None:
         """The whole object at ``href``, or None if there is none."""
         if is_remote(href):
             try:
-                return await IO.arun(self._remote_range(href, 0, _WHOLE))
+                return await IO.arun(self._remote_range(href, 0, _WHOLE), here=_here(href))
             except RemoteNotFoundError:
                 self.stats.add(0)
                 return None

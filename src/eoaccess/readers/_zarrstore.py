@@ -14,6 +14,7 @@ opening a consolidated cube costs one request.
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import json
 import os
@@ -31,10 +32,12 @@ from zarr.abc.store import (
     Store,
     SuffixByteRequest,
 )
+from zarr.core import sync as zarr_sync
 from zarr.core.buffer import Buffer, BufferPrototype
 
-from eoaccess.errors import InvalidInputError
-from eoaccess.readers._io import Resource, local_path
+from eoaccess.errors import InvalidInputError, NotFoundError
+from eoaccess.readers._io import IO, Resource, coalesce_spans, local_path
+from eoaccess.transfer import RemoteNotFoundError
 
 _V2_METADATA = (".zarray", ".zgroup", ".zattrs", ".zmetadata")
 _METADATA_NAMES = frozenset((*_V2_METADATA, "zarr.json"))
@@ -43,6 +46,9 @@ _SMALL_CHUNK = 256 * 1024
 coordinate's chunk is read for its values (a window's coordinates) and again when its deferred
 index is built (``readers/_lazy.py``); each is fetched once."""
 _CHUNK_CACHE = 8 * 1024 * 1024
+COALESCE_GAP = 16 * 1024
+"""Ranges of one object closer than this are read as one request (``get_partial_values``):
+the gap costs less than a round trip."""
 _HREF = re.compile(r"""<a\s[^>]*?href\s*=\s*["']([^"']+)["']""", re.IGNORECASE)
 
 
@@ -111,12 +117,21 @@ class ResourceStore(Store):
             if value is not None:
                 self._chunks.move_to_end(key)
                 return value
+        self._adopt_loop()
         value = await self.resource.fetcher.aget(self.resource.url(key))
         if key.rsplit("/", 1)[-1] in _METADATA_NAMES:
             self.resource.documents[key] = value
         elif value is not None and len(value) <= _SMALL_CHUNK:
             self._remember(key, value)
         return value
+
+    def _adopt_loop(self) -> None:
+        """Remote reads awaited on zarr's own I/O loop run there, without a hop to the readers'
+        loop (two thread wake-ups a chunk; see ``IO.adopt``)."""
+        if self.resource.remote:
+            running = asyncio.get_running_loop()
+            if running is zarr_sync.loop[0] and not IO.is_local(running):
+                IO.adopt(running)
 
     def _remember(self, key: str, value: bytes) -> None:
         with self._lock:
@@ -143,19 +158,61 @@ class ResourceStore(Store):
         known, value = self._known(key)
         if known:
             return None if value is None else _slice(value, byte_range)
-        fetcher, url = self.resource.fetcher, self.resource.url(key)
         if isinstance(byte_range, RangeByteRequest):
-            return await fetcher.aread(url, byte_range.start, byte_range.end - byte_range.start)
+            return await self._range(key, byte_range.start, byte_range.end)
         # Offsets from the end need the size; whole shards' indexes are small, fetch and slice.
-        whole = await fetcher.aget(url)
+        self._adopt_loop()
+        whole = await self.resource.fetcher.aget(self.resource.url(key))
         return None if whole is None else _slice(whole, byte_range)
+
+    async def _range(self, key: str, start: int, end: int) -> bytes | None:
+        """Bytes ``start`` .. ``end - 1`` of ``key``, or None when there is no such object
+        (the store protocol's answer for a missing key, whether read whole or in part)."""
+        self._adopt_loop()
+        try:
+            return await self.resource.fetcher.aread(self.resource.url(key), start, end - start)
+        except (RemoteNotFoundError, NotFoundError):
+            self.resource.stats.add(0)
+            return None
 
     async def get_partial_values(
         self,
         prototype: BufferPrototype,
         key_ranges: Iterable[tuple[str, ByteRequest | None]],
     ) -> list[Buffer | None]:
-        return [await self.get(key, prototype, byte_range) for key, byte_range in key_ranges]
+        data = await self._read_many(list(key_ranges))
+        return [None if d is None else prototype.buffer.from_bytes(d) for d in data]
+
+    async def _read_many(
+        self, requests: list[tuple[str, ByteRequest | None]]
+    ) -> list[bytes | None]:
+        """All ``requests`` concurrently; explicit ranges of one object that are close together
+        are read as one request and sliced (each byte still counted once, as received)."""
+        out: list[bytes | None] = [None] * len(requests)
+        ranges: dict[str, list[tuple[int, int]]] = {}
+        members: dict[str, list[int]] = {}
+        jobs = []
+
+        async def single(i: int, key: str, byte_range: ByteRequest | None) -> None:
+            out[i] = await self._read(key, byte_range)
+
+        async def merged(key: str, start: int, end: int, parts: list[tuple[int, int, int]]) -> None:
+            data = await self._range(key, start, end)
+            for i, lo, hi in parts:
+                out[i] = None if data is None else data[lo - start : hi - start]
+
+        for i, (key, byte_range) in enumerate(requests):
+            if isinstance(byte_range, RangeByteRequest) and not self._known(key)[0]:
+                ranges.setdefault(key, []).append((byte_range.start, byte_range.end))
+                members.setdefault(key, []).append(i)
+            else:
+                jobs.append(single(i, key, byte_range))
+        for key, spans in ranges.items():
+            for start, end, picks in coalesce_spans(spans, COALESCE_GAP):
+                parts = [(members[key][j], *spans[j]) for j in picks]
+                jobs.append(merged(key, start, end, parts))
+        await asyncio.gather(*jobs)
+        return out
 
     async def exists(self, key: str) -> bool:
         return await self._whole(key) is not None
@@ -259,15 +316,13 @@ def _learned_location(resource: Resource, bucket: str) -> tuple[str | None, str 
     The Zarr metadata of the store was fetched through the engine before any listing, so a
     redirect has already been followed there; obstore, which lists, cannot follow one itself.
     """
-    from eoaccess.readers._io import IO
-
-    engine = IO.engine(resource.config) if resource.remote else None
-    backend = engine._backends if engine is not None else {}  # created on first use
-    for candidate in backend.values():
-        locations = getattr(candidate, "_locations", None)  # S3Backend's redirect memory
-        if isinstance(locations, dict) and bucket in locations:
-            location = locations[bucket]
-            return location.region, location.endpoint
+    engines = IO.engines(resource.config) if resource.remote else []
+    for engine in engines:  # backends are created on first use
+        for candidate in engine._backends.values():
+            locations = getattr(candidate, "_locations", None)  # S3Backend's redirect memory
+            if isinstance(locations, dict) and bucket in locations:
+                location = locations[bucket]
+                return location.region, location.endpoint
     return None, None
 
 

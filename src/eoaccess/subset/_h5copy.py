@@ -10,7 +10,10 @@ copying and re-made in the new file at the end.
 from __future__ import annotations
 
 import itertools
+import os
+import zlib
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +25,9 @@ _SCALE_ATTRS = frozenset({"DIMENSION_LIST", "REFERENCE_LIST", "CLASS", "NAME"})
 _MERGE_GAP = 4096
 """Rows between two selected runs that are read anyway to save a request (HDF5 reads whole
 chunks, so nearby runs usually share them)."""
+
+_POOL: ThreadPoolExecutor | None = None
+"""Threads compressing output chunks (zlib releases the GIL), made on first use."""
 
 Selector = Callable[[str, h5py.Dataset], np.ndarray | None]
 """Rows (sorted indices along axis 0) to keep of a dataset at a path, or None for all."""
@@ -125,9 +131,64 @@ def _create_dataset(
     )
     dsid = h5py.h5d.create(parent.id, name.encode(), src.id.get_type(), space, dcpl=dcpl)
     dset = h5py.Dataset(dsid)
-    if np.size(values):
+    if np.size(values) and not write_deflated(dset, np.asarray(values), dcpl):
         dset[...] = values
     return dset
+
+
+def _deflate_level(dcpl: Any) -> tuple[int, bool] | None:
+    """(gzip level, shuffled) when a dataset's only filters are [shuffle,] deflate, else None."""
+    filters = [dcpl.get_filter(i) for i in range(dcpl.get_nfilters())]
+    codes = [f[0] for f in filters]
+    if codes not in ([h5py.h5z.FILTER_DEFLATE], [h5py.h5z.FILTER_SHUFFLE, h5py.h5z.FILTER_DEFLATE]):
+        return None
+    options = filters[-1][2]
+    return (int(options[0]) if options else 6), len(codes) == 2
+
+
+def _deflate(block: np.ndarray, level: int, shuffled: bool) -> bytes:
+    """One chunk as HDF5's shuffle + deflate filters store it (byte-identical)."""
+    raw = block.view(np.uint8).reshape(-1, block.itemsize).T.tobytes() if shuffled else block
+    return zlib.compress(raw, level)
+
+
+def write_deflated(dset: h5py.Dataset, values: np.ndarray, dcpl: Any) -> bool:
+    """Write a gzip'd chunked dataset chunk by chunk, compressed in threads; False if not able.
+
+    Why: HDF5 compresses chunks one at a time under h5py's lock when the dataset closes; for a
+    subset's kept photons that recompression was most of the time. zlib run by Python releases
+    the GIL, and its output is what the deflate (and shuffle) filters write, so the chunks go
+    in as stored bytes (``write_direct_chunk``). Only numeric data already in the file's type,
+    chunked along the first axis only, with [shuffle,] deflate and nothing else, takes this way.
+    """
+    global _POOL
+    if dcpl.get_layout() != h5py.h5d.CHUNKED or values.dtype != dset.dtype:
+        return False
+    if values.dtype.kind not in "iuf" or values.shape != dset.shape or not values.ndim:
+        return False
+    chunks = dcpl.get_chunk()
+    setting = _deflate_level(dcpl)
+    if setting is None or tuple(chunks[1:]) != values.shape[1:]:
+        return False
+    level, shuffled = setting
+    rows = chunks[0]
+    values = np.ascontiguousarray(values)
+    blocks = []
+    for start in range(0, values.shape[0], rows):
+        block = values[start : start + rows]
+        if block.shape[0] < rows:  # edge chunks are stored whole; the padding is never read
+            pad = np.zeros((rows - block.shape[0], *block.shape[1:]), dtype=block.dtype)
+            block = np.concatenate([block, pad])
+        blocks.append(block)
+    if len(blocks) > 1:
+        _POOL = _POOL or ThreadPoolExecutor(os.cpu_count() or 2, "eoaccess-deflate")
+        data = list(_POOL.map(lambda b: _deflate(b, level, shuffled), blocks))
+    else:
+        data = [_deflate(blocks[0], level, shuffled)]
+    for k, payload in enumerate(data):
+        offset = (k * rows, *(0 for _ in chunks[1:]))
+        dset.id.write_direct_chunk(offset, payload, filter_mask=0)
+    return True
 
 
 def copy_tree(
@@ -216,10 +277,22 @@ def _record_scales(obj: h5py.Dataset, path: str, plan: CopyPlan) -> None:
 
 def link_scales(dst: h5py.File, plan: CopyPlan) -> None:
     """Make the recorded dimension scales and attach them as they were in the source."""
+    opened: dict[str, h5py.Dataset | None] = {}
+
+    def dataset(path: str) -> h5py.Dataset | None:
+        # One lookup per path: a scale (delta_time) is attached to every dataset of its group,
+        # and resolving a path walks the file's groups each time.
+        if path not in opened:
+            found = dst.get(path)
+            opened[path] = found if isinstance(found, h5py.Dataset) else None
+        return opened[path]
+
     for path, label in plan.scales.items():
-        if path in dst:
-            dst[path].make_scale(label)
+        if (made := dataset(path)) is not None:
+            made.make_scale(label)
     for path, axis, scale_id in plan.attachments:
         scale = plan.paths.get(scale_id)
-        if scale is not None and path in dst and scale in dst:
-            dst[path].dims[axis].attach_scale(dst[scale])
+        target = dataset(path)
+        source = dataset(scale) if scale is not None else None
+        if target is not None and source is not None:
+            target.dims[axis].attach_scale(source)
