@@ -4,6 +4,7 @@ index page (links, rendering in headless Chromium), re-runs, and a clean stop on
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import shutil
@@ -33,11 +34,12 @@ STEPS = [
     "ingest",
     "STAC API",
     "seed 000 ITS_LIVE",
+    "seed 001 ATL03 Harmony job",
     "seed 002 Kaguya + sidecars",
     "seed 003 Kaguya download",
     "seed 004 ARPS NDWI statistics",
 ]
-SEED_KEYS = ["seed000_itslive", "seed002_kaguya", "seed003_kaguya", "seed004_arps"]
+SEED_KEYS = ["seed000_itslive", "seed001_atl03", "seed002_kaguya", "seed003_kaguya", "seed004_arps"]
 
 
 class _Page(HTMLParser):
@@ -98,8 +100,18 @@ def test_quickstart_runs_every_step_and_seed(first_run: tuple[QuickstartReport, 
         outputs / "seed003_kaguya" / "kaguya_terrain_camera_monoscopic_uncontrolled_observations"
     )
     assert len(list(seed003.iterdir())) == 3  # one folder per item inside the polygon
-    assert first.steps[5][2].startswith("3 of 5 items; 21 assets")
-    assert first.steps[6][2].startswith("4 days of NDWI with scene provenance")
+    seed001 = outputs / "seed001_atl03"
+    assert first.steps[4][2] == (f"job successful: 1 subsetted granule, 8,558 photons → {seed001}")
+    photons = (seed001 / "photons_per_beam.csv").read_text().splitlines()
+    assert photons[0] == "granule,beam,photons" and len(photons) == 7
+    assert sum(int(line.rsplit(",", 1)[1]) for line in photons[1:]) == 8558
+    assert [p.name for p in (seed001 / "data").iterdir()] == [
+        "ATL03_20200427193622_04930702_006_02_subsetted.h5"
+    ]
+    assert json.loads((seed001 / "capabilities.json").read_text())["shortName"] == "ATL03"
+    assert (seed001 / "photons.png").stat().st_size > 1000
+    assert first.steps[6][2].startswith("3 of 5 items; 21 assets")
+    assert first.steps[7][2].startswith("4 days of NDWI with scene provenance")
     table = (outputs / "seed004_arps" / "ndwi_daily.csv").read_text().splitlines()
     assert len(table) == 5 and "scene_id" in table[0]
     assert (outputs / "seed004_arps" / "ndwi_daily.png").stat().st_size > 1000
@@ -132,10 +144,11 @@ def test_index_links_every_file_and_only_existing_ones(
     assert sorted(page.images) == [
         "seed000_itslive/footprint.png",
         "seed000_itslive/velocity.png",
+        "seed001_atl03/photons.png",
         "seed004_arps/ndwi_daily.png",
     ]
     linked = set(local)
-    for key in ("seed000_itslive", "seed002_kaguya", "seed004_arps"):
+    for key in ("seed000_itslive", "seed001_atl03", "seed002_kaguya", "seed004_arps"):
         # Every top-level file of these seeds is linked (seed 003's many downloads are capped).
         for path in (outputs / key).rglob("*"):
             if path.is_file():

@@ -657,7 +657,8 @@ def _subset_with_service(
             click.echo(job.id)
             return
         if not ctx.obj["quiet"]:
-            click.echo(f"job {job.id} submitted ({job.num_input_granules} granules)", err=True)
+            n = job.num_input_granules
+            click.echo(f"job {job.id} submitted ({n} granule{'s' * (n != 1)})", err=True)
         assert output is not None
         finish_job(
             client,

@@ -13,6 +13,7 @@ is rewritten (atomically) on the way out with the seeds that did finish and why 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -174,8 +175,9 @@ def run_quickstart(
 
 
 def _run_steps(report: QuickstartReport, progress: Progress, console: Console, size: Size) -> None:
+    from eoaccess.harmony import HarmonySettings
     from eoaccess.ingest import ingest
-    from eoaccess.server import create_app, start_in_thread
+    from eoaccess.server import ServerSettings, create_app, start_in_thread
     from eoaccess.stores import open_store
 
     archive = report.root / "archive"
@@ -203,7 +205,10 @@ def _run_steps(report: QuickstartReport, progress: Progress, console: Console, s
     store = open_store(None, archive)
     try:
         # The server thread stops on the way out of this block, also on Ctrl-C.
-        with start_in_thread(create_app(store, archive)) as server:
+        # Harmony jobs run on a one-worker Dask cluster of threads: it starts in about a
+        # second, where worker processes would take ~10 s on a 2-core machine.
+        settings = ServerSettings(harmony=HarmonySettings(processes=False))
+        with start_in_thread(create_app(store, archive, settings)) as server:
             report.server_url = server.url
             with _step(report, console, "STAC API") as outcome:
                 outcome.append(_read_back_with_pystac_client(server.url, console))
@@ -270,6 +275,97 @@ def _seed_000_itslive(url: str, out: Path, console: Console) -> SeedOutcome:
         f"lon/lat, and read the velocity v with its error at the nearest cell: {valid} valid "
         f"velocities out of {len(series)} image pairs.",
     )
+
+
+def _seed_001_atl03_harmony(url: str, out: Path, console: Console) -> SeedOutcome:
+    """Seed 001: capabilities → an ATL03 bbox+time subset job on the Harmony-compatible service
+    with a progress bar → the subsetted files downloaded → photons per beam (table and plot)."""
+    import h5py
+
+    from eoaccess.sample.atl03 import SEED_BBOX, SEED_TIME
+    from eoaccess.services import HarmonyService
+
+    with HarmonyService(url) as service:
+        capabilities = service.capabilities(short_name="ATL03")
+        concept_id = capabilities["conceptId"]
+        write_text_atomic(out / "capabilities.json", json.dumps(capabilities, indent=2))
+        offers = [k for k in ("bboxSubset", "shapeSubset", "temporalSubset") if capabilities[k]]
+        console.print(f"ATL03 is {concept_id}; offers {', '.join(offers)}")
+        request = {"collection": concept_id, "bbox": SEED_BBOX, "datetime": SEED_TIME}
+        console.print(f"as a URL: {service.request_as_url(_job_request(request))}")
+        job = service.submit(**request)
+        job = service.wait(job.id, progress=True)
+        if job.status != "successful":
+            raise EOAccessError(f"job {job.id} ended {job.status}: {job.message}")
+        write_text_atomic(out / "job.json", json.dumps(dataclasses.asdict(job), indent=2))
+        downloaded = service.download_results(job.id, out / "data")
+        downloaded.raise_for_failures()
+    rows = []
+    for path in sorted((out / "data").glob("*.h5")):
+        with h5py.File(path, "r") as h5:
+            for beam in sorted(k for k in h5 if k.startswith("gt")):
+                heights = h5[f"{beam}/heights"]
+                rows.append((path.name, beam, heights["h_ph"].shape[0], _photon_track(heights)))
+    _write_photon_table(rows, out / "photons_per_beam.csv")
+    _plot_photon_tracks(rows, out / "photons.png")
+    total = sum(r[2] for r in rows)
+    table = Table(title="photons per beam", title_justify="left")
+    for column in ("granule", "beam", "photons"):
+        table.add_column(column, justify="right" if column == "photons" else "left")
+    for name, beam, count, _ in rows:
+        table.add_row(name, beam, f"{count:,}")
+    console.print(table)
+    files = len(downloaded.files)
+    return SeedOutcome(
+        f"job {job.status}: {files} subsetted granule{'s' * (files != 1)}, {total:,} photons",
+        f"Asked the Harmony-compatible service for the capabilities of ATL03 ({concept_id}), "
+        f"then submitted a subset of the northern Colorado Front Range box "
+        f"{', '.join(map(str, SEED_BBOX))} for {SEED_TIME[0]:%Y-%m-%d} to "
+        f"{SEED_TIME[1]:%Y-%m-%d} as an asynchronous job, watched its progress, and downloaded "
+        f"its {files} result files (each named *_subsetted.h5, the hierarchy kept). Counted "
+        f"the photons of every beam (photons_per_beam.csv) and drew their ground tracks "
+        f"coloured by height (photons.png): {total:,} photons, all inside the box.",
+    )
+
+
+def _job_request(arguments: dict[str, Any]) -> Any:
+    from eoaccess.services import SubsetJobRequest
+
+    return SubsetJobRequest.of(**arguments)
+
+
+def _photon_track(heights: Any) -> tuple[Any, Any, Any]:
+    """A beam's photon longitudes, latitudes and heights (thinned for the plot)."""
+    step = max(1, heights["h_ph"].shape[0] // 20_000)
+    return heights["lon_ph"][::step], heights["lat_ph"][::step], heights["h_ph"][::step]
+
+
+def _write_photon_table(rows: list[tuple[str, str, int, Any]], path: Path) -> None:
+    lines = ["granule,beam,photons", *(f"{name},{beam},{count}" for name, beam, count, _ in rows)]
+    write_text_atomic(path, "\n".join(lines) + "\n")
+
+
+def _plot_photon_tracks(rows: list[tuple[str, str, int, Any]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from eoaccess._atomic import atomic_path
+
+    fig, ax = plt.subplots(figsize=(7, 6), dpi=100)
+    scatter = None
+    for _, _, count, (lon, lat, height) in rows:
+        if count:
+            scatter = ax.scatter(lon, lat, c=height, s=1, cmap="terrain")
+    if scatter is not None:
+        fig.colorbar(scatter, ax=ax, label="photon height h_ph (m)")
+    ax.set_xlabel("longitude (°)")
+    ax.set_ylabel("latitude (°)")
+    ax.set_title("ATL03 photons inside the Front Range box, all beams")
+    with atomic_path(path) as staging:
+        fig.savefig(staging, format="png")
+    plt.close(fig)
 
 
 def _seed_002_kaguya_enrich(url: str, out: Path, console: Console) -> SeedOutcome:
@@ -370,6 +466,7 @@ def _seed_004_arps_stats(url: str, out: Path, console: Console) -> SeedOutcome:
 
 SEED_WORKFLOWS: tuple[SeedWorkflow, ...] = (
     SeedWorkflow("seed000_itslive", "seed 000 ITS_LIVE", _seed_000_itslive),
+    SeedWorkflow("seed001_atl03", "seed 001 ATL03 Harmony job", _seed_001_atl03_harmony),
     SeedWorkflow("seed002_kaguya", "seed 002 Kaguya + sidecars", _seed_002_kaguya_enrich),
     SeedWorkflow("seed003_kaguya", "seed 003 Kaguya download", _seed_003_kaguya_download),
     SeedWorkflow("seed004_arps", "seed 004 ARPS NDWI statistics", _seed_004_arps_stats),

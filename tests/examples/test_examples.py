@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from eoaccess.server import create_app, start_in_thread
+from eoaccess.harmony import HarmonySettings
+from eoaccess.server import ServerSettings, create_app, start_in_thread
 from eoaccess.stores import open_store
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -39,7 +40,9 @@ def served_archive(
     shutil.copytree(tiny_archive, root, ignore=shutil.ignore_patterns(".eoaccess"))
     ingest(root)
     store = open_store(None, root)
-    with start_in_thread(create_app(store, root)) as server:
+    # Harmony jobs on Dask threads: a cluster of worker processes takes ~10 s to start.
+    settings = ServerSettings(harmony=HarmonySettings(processes=False))
+    with start_in_thread(create_app(store, root, settings)) as server:
         yield Served(server.url, root)
     store.close()
 
@@ -77,6 +80,24 @@ def _check_seed000(out: Path, stdout: str) -> None:
     assert (out / "velocity.png").read_bytes().startswith(b"\x89PNG")
     assert "<svg" in (out / "footprint.html").read_text()
     assert stdout.endswith(f"21 velocities at the point -> {out}\n")
+
+
+def _check_seed001(out: Path, stdout: str) -> None:
+    import h5py
+
+    name = "ATL03_20200427193622_04930702_006_02_subsetted.h5"
+    assert _files(out) == [name]  # the one tiny granule inside the box and the month
+    lines = [line.split() for line in stdout.splitlines() if line.startswith(name)]
+    assert [parts[1] for parts in lines] == ["gt1l", "gt1r", "gt2l", "gt2r", "gt3l", "gt3r"]
+    with h5py.File(out / name, "r") as h5:
+        for _, beam, count, _ in lines:
+            lat = h5[f"{beam}/heights/lat_ph"][:]
+            lon = h5[f"{beam}/heights/lon_ph"][:]
+            assert int(count) == len(lat) > 0
+            assert (lat >= 40).all() and (lat <= 41).all()
+            assert (lon >= -105.5).all() and (lon <= -105).all()
+    assert sum(int(parts[2]) for parts in lines) == 8558
+    assert "successful" in stdout
 
 
 def _check_seed002(out: Path, stdout: str) -> None:
@@ -128,6 +149,7 @@ def _check_seed004(out: Path, stdout: str) -> None:
 
 CHECKS: dict[str, Callable[[Path, str], None]] = {
     "seed000_itslive.py": _check_seed000,
+    "seed001_atl03.py": _check_seed001,
     "seed002_kaguya.py": _check_seed002,
     "seed003_kaguya.py": _check_seed003,
     "seed004_arps.py": _check_seed004,

@@ -128,11 +128,11 @@ class JobRunner:
 
             if self._dask.scheduler:
                 self._client = Client(self._dask.scheduler, timeout="20s")
-            else:
+            elif self._dask.processes:
                 self._cluster = LocalCluster(
                     n_workers=self._dask.workers,
                     threads_per_worker=1,
-                    processes=self._dask.processes,
+                    processes=True,
                     host="127.0.0.1",
                     dashboard_address=None,
                     # No dashboard, and the scheduler's HTTP routes on a free port: the default
@@ -140,6 +140,17 @@ class JobRunner:
                     scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
                     silence_logs=logging.WARNING,
                 )
+            else:
+                # Threads of this process talk over Dask's in-process transport, which takes
+                # no host and serves no HTTP routes.
+                self._cluster = LocalCluster(
+                    n_workers=1,
+                    threads_per_worker=self._dask.workers,
+                    processes=False,
+                    dashboard_address=None,
+                    silence_logs=logging.WARNING,
+                )
+            if self._cluster is not None:
                 self._client = Client(self._cluster)
         return self._client
 

@@ -23,7 +23,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import httpx
 
-from eoaccess._progress import NullProgress, Progress
+from eoaccess._progress import NullProgress, Progress, make_progress
 from eoaccess.errors import EOAccessError, InvalidInputError, NotFoundError
 from eoaccess.services._auth import Credentials
 from eoaccess.services._harmony_jobs import WAIT_STOPS, Job, JobLink, ServiceResponseError
@@ -292,16 +292,17 @@ class HarmonyService:
         self,
         job_id: str,
         *,
-        progress: Progress | None = None,
+        progress: Progress | bool | None = None,
         timeout: float | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> Job:
-        """Poll until the job is finished or paused and return it; ``progress`` shows percent.
+        """Poll until the job is finished or paused and return it; ``progress`` shows percent
+        (True: a bar on stderr, as harmony-py's ``show_progress=True``).
 
         A paused job (a preview of a large request) ends the wait: nothing happens until it is
         resumed. ``timeout`` (seconds) raises :class:`ServiceError` when exceeded.
         """
-        progress = progress or NullProgress()
+        progress = make_progress() if progress is True else (progress or NullProgress())
         deadline = None if timeout is None else time.monotonic() + timeout
         shown = 0
         # Short jobs finish in well under a second: poll fast at first, then back off to
