@@ -12,6 +12,7 @@ next runner re-queues them (:meth:`~eoaccess.harmony._state.JobState.requeue_int
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import threading
@@ -39,6 +40,8 @@ from eoaccess.subset import SubsetRequest
 logger = logging.getLogger("eoaccess.harmony")
 
 TICK_SECONDS = 0.5
+MAX_RETRY_SECONDS = 30.0
+"""Longest pause between attempts while the Dask scheduler cannot be reached."""
 
 
 @dataclass(frozen=True)
@@ -124,39 +127,57 @@ class JobRunner:
 
     def _dask_client(self) -> Any:
         if self._client is None:
-            from distributed import Client, LocalCluster
-
-            if self._dask.scheduler:
-                self._client = Client(self._dask.scheduler, timeout="20s")
-            elif self._dask.processes:
-                self._cluster = LocalCluster(
-                    n_workers=self._dask.workers,
-                    threads_per_worker=1,
-                    processes=True,
-                    host="127.0.0.1",
-                    dashboard_address=None,
-                    # No dashboard, and the scheduler's HTTP routes on a free port: the default
-                    # 8787 is often taken (another cluster) and then only warns.
-                    scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
-                    silence_logs=logging.WARNING,
-                )
-            else:
-                # Threads of this process talk over Dask's in-process transport, which takes
-                # no host and serves no HTTP routes.
-                self._cluster = LocalCluster(
-                    n_workers=1,
-                    threads_per_worker=self._dask.workers,
-                    processes=False,
-                    dashboard_address=None,
-                    silence_logs=logging.WARNING,
-                )
-            if self._cluster is not None:
-                self._client = Client(self._cluster)
+            try:
+                self._connect()
+            except Exception:
+                # Nothing half-started may linger (each attempt leaves threads otherwise).
+                for thing in (self._client, self._cluster):
+                    with contextlib.suppress(Exception):
+                        if thing is not None:
+                            thing.close()
+                self._client = self._cluster = None
+                raise
         return self._client
 
+    def _connect(self) -> None:
+        """Connect to the configured scheduler, or start the local cluster."""
+        from distributed import Client, LocalCluster
+
+        if self._dask.scheduler:
+            self._client = Client(self._dask.scheduler, timeout="20s")
+        elif self._dask.processes:
+            self._cluster = LocalCluster(
+                n_workers=self._dask.workers,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=None,
+                # No dashboard, and the scheduler's HTTP routes on a free port: the default
+                # 8787 is often taken (another cluster) and then only warns.
+                scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+                silence_logs=logging.WARNING,
+            )
+        else:
+            # Threads of this process, still over TCP on loopback: Dask's in-process
+            # transport would look up this host's public address (a UDP "connect" to
+            # 8.8.8.8), which a machine without a network or a sandbox refuses.
+            self._cluster = LocalCluster(
+                n_workers=1,
+                threads_per_worker=self._dask.workers,
+                processes=False,
+                protocol="tcp://",
+                host="127.0.0.1",
+                dashboard_address=None,
+                scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+                silence_logs=logging.WARNING,
+            )
+        if self._cluster is not None:
+            self._client = Client(self._cluster)
+
     def _loop(self) -> None:
+        delay = TICK_SECONDS
         while not self._stop.is_set():
-            self._wake.wait(TICK_SECONDS)
+            self._wake.wait(delay)
             self._wake.clear()
             if self._stop.is_set():
                 break
@@ -164,8 +185,10 @@ class JobRunner:
                 with self.lock:
                     self._record_finished()
                     self._dispatch()
+                delay = TICK_SECONDS
             except Exception:  # the driver must survive a bad job or a lost scheduler
-                logger.exception("job runner step failed")
+                logger.exception("job runner step failed; retrying in %.0f s", delay * 2)
+                delay = min(delay * 2, MAX_RETRY_SECONDS)
 
     def _record_finished(self) -> None:
         touched: set[str] = set()
@@ -230,7 +253,15 @@ class JobRunner:
             self.refresh(job.job_id)
 
     def _submit(self, job: JobRecord, granule: GranuleRecord, request: SubsetRequest) -> None:
-        client = self._dask_client()
+        try:
+            client = self._dask_client()
+        except Exception as exc:
+            if self._dask.scheduler:
+                raise  # an existing cluster may come back: the loop retries, backing off
+            # A local cluster that cannot start will not start on the next tick either.
+            message = f"the local Dask cluster could not start: {' '.join(str(exc).split())}"
+            self._state.set_granule(job.job_id, granule.index, GRANULE_FAILED, error=message)
+            return
         try:
             href = self._resolve_href(granule.href)
         except Exception as exc:
