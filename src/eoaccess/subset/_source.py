@@ -19,7 +19,7 @@ import h5py
 import xarray as xr
 
 from eoaccess.errors import InvalidInputError
-from eoaccess.readers import IOReport, detect_format, io_report, open_dataset
+from eoaccess.readers import IOReport, detect_format, open_dataset, open_info
 from eoaccess.readers._io import IOStats, Resource
 
 
@@ -42,8 +42,12 @@ def open_grid_dataset(href: str | os.PathLike[str]) -> xr.Dataset:
 
 
 def grid_io(ds: xr.Dataset) -> IOReport | None:
-    """Requests and bytes read so far for a dataset from :func:`open_grid_dataset`."""
-    return io_report(ds)
+    """Requests and bytes read so far for a dataset from :func:`open_grid_dataset`.
+
+    Without the store's total size: for a Zarr store on S3 that is a listing of every chunk
+    object (78 list requests for an ITS_LIVE cube), which a subset has no use for."""
+    info = open_info(ds)
+    return info.io() if info is not None else None
 
 
 def is_hdf5(href: str | os.PathLike[str]) -> bool:
