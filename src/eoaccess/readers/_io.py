@@ -17,6 +17,7 @@ import atexit
 import collections
 import concurrent.futures
 import contextlib
+import gc
 import io
 import os
 import threading
@@ -171,6 +172,38 @@ def join(href: str, key: str) -> str:
 # --- the I/O loop ------------------------------------------------------------------------------
 
 
+class _CollectorPause:
+    """Pauses Python's cyclic garbage collector while a thread waits for the I/O loop.
+
+    h5py reads through our file objects while holding its global lock, and the read waits for
+    the I/O loop thread. Were the collector to run on that thread then, finalizing an
+    unreachable h5py/h5netcdf object would wait for the same lock: a deadlock. Pausing the
+    collector for the duration of each wait (reference counting still frees everything acyclic)
+    closes that window; the collector runs again as soon as no thread is waiting.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._waiting = 0
+        self._was_enabled = False
+
+    def __enter__(self) -> None:
+        with self._lock:
+            if self._waiting == 0:
+                self._was_enabled = gc.isenabled()
+                gc.disable()
+            self._waiting += 1
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            self._waiting -= 1
+            if self._waiting == 0 and self._was_enabled:
+                gc.enable()
+
+
+_COLLECTOR_PAUSE = _CollectorPause()
+
+
 class _IOLoop:
     """One daemon thread running an event loop that owns the TransferEngines of the readers.
 
@@ -248,7 +281,8 @@ class _IOLoop:
         if running is loop:
             coro.close()
             raise RuntimeError("synchronous read called on the readers' I/O loop")
-        return asyncio.run_coroutine_threadsafe(coro, loop).result()
+        with _COLLECTOR_PAUSE:
+            return asyncio.run_coroutine_threadsafe(coro, loop).result()
 
     async def arun(self, coro: Coroutine[Any, Any, T], *, here: bool = True) -> T:
         """Await ``coro`` where it is (this loop, or a resident one when ``here``), or on the I/O
