@@ -109,6 +109,10 @@ def test_quickstart_runs_every_step_and_seed(first_run: tuple[QuickstartReport, 
         "ATL03_20200427193622_04930702_006_02_subsetted.h5"
     ]
     assert json.loads((seed001 / "capabilities.json").read_text())["shortName"] == "ATL03"
+    # The same cut done client-side from the granule's URL (the seed checks the photon counts).
+    assert [p.name for p in (seed001 / "client-side").iterdir()] == [
+        "ATL03_20200427193622_04930702_006_02_subsetted.h5"
+    ]
     assert (seed001 / "photons.png").stat().st_size > 1000
     assert first.steps[6][2].startswith("3 of 5 items; 21 assets")
     assert first.steps[7][2].startswith("4 days of NDWI with scene provenance")

@@ -315,6 +315,13 @@ def _seed_001_atl03_harmony(url: str, out: Path, console: Console) -> SeedOutcom
     for name, beam, count, _ in rows:
         table.add_row(name, beam, f"{count:,}")
     console.print(table)
+    client_side = _client_side_subset(url, out / "client-side", console)
+    by_granule = {name: count for name, _, count, _ in rows}
+    if client_side.counts.get("photons") != _photons_of(rows, client_side.path.name):
+        raise EOAccessError(
+            f"the client-side subset of {client_side.path.name} kept "
+            f"{client_side.counts.get('photons')} photons, the service's {by_granule}"
+        )
     files = len(downloaded.files)
     return SeedOutcome(
         f"job {job.status}: {files} subsetted granule{'s' * (files != 1)}, {total:,} photons",
@@ -324,8 +331,34 @@ def _seed_001_atl03_harmony(url: str, out: Path, console: Console) -> SeedOutcom
         f"{SEED_TIME[1]:%Y-%m-%d} as an asynchronous job, watched its progress, and downloaded "
         f"its {files} result files (each named *_subsetted.h5, the hierarchy kept). Counted "
         f"the photons of every beam (photons_per_beam.csv) and drew their ground tracks "
-        f"coloured by height (photons.png): {total:,} photons, all inside the box.",
+        f"coloured by height (photons.png): {total:,} photons, all inside the box. Then cut "
+        f"the first granule client-side with eoaccess.subset straight from its URL: the same "
+        f"{client_side.counts.get('photons', 0):,} photons, reading "
+        f"{client_side.bytes_read or 0:,} bytes in {client_side.requests or 0} range requests "
+        f"(client-side/).",
     )
+
+
+def _client_side_subset(url: str, out: Path, console: Console) -> Any:
+    """The same cut of the first matching granule, done here from its URL with range reads."""
+    import eoaccess
+    from eoaccess.sample.atl03 import SEED_BBOX, SEED_TIME
+
+    found = eoaccess.open_catalog(url).search(
+        collections=["ATL03"], bbox=SEED_BBOX, datetime=SEED_TIME, max_items=1
+    )
+    item = next(iter(found.items()))
+    href = next(a["href"] for a in item["assets"].values() if a["href"].endswith(".h5"))
+    result = eoaccess.subset(href, bbox=SEED_BBOX, datetime=SEED_TIME, output=out)
+    console.print(
+        f"client-side subset of {href.rsplit('/', 1)[-1]}: {result.counts.get('photons', 0):,} "
+        f"photons, {result.requests} requests, {result.bytes_read or 0:,} bytes read"
+    )
+    return result
+
+
+def _photons_of(rows: list[tuple[str, str, int, Any]], name: str) -> int:
+    return sum(count for granule, _, count, _ in rows if granule == name)
 
 
 def _job_request(arguments: dict[str, Any]) -> Any:
