@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eoaccess.catalog._base import Source
 from eoaccess.catalog._detect import open_source
@@ -13,9 +13,11 @@ from eoaccess.catalog._io import CATALOG_CONFIG
 from eoaccess.catalog._results import SearchResult
 from eoaccess.catalog.enrich import EnrichSpec, parse_enrich
 from eoaccess.errors import InvalidInputError
-from eoaccess.expr import Expression, compile_expression
 from eoaccess.query import BBoxLike, DatetimeLike, GeometryLike, make_query
 from eoaccess.transfer import TransferConfig
+
+if TYPE_CHECKING:
+    from eoaccess.expr import Expression
 
 SourceLike = str | os.PathLike[str]
 
@@ -98,7 +100,12 @@ class Catalog:
             crs=crs,
         )
         specs = _specs(enrich)
-        expression: Expression | None = compile_expression(where) if where is not None else None
+        expression: Expression | None = None
+        if where is not None:
+            # Imported here: expr brings numpy, which other commands need not load.
+            from eoaccess.expr import compile_expression
+
+            expression = compile_expression(where)
         return SearchResult(self.sources, query, enrich=specs, where=expression, config=self.config)
 
     def close(self) -> None:

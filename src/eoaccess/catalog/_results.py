@@ -19,17 +19,19 @@ import heapq
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
 
 from eoaccess.catalog._base import Source
 from eoaccess.catalog.enrich import EnrichSpec, enrich
 from eoaccess.errors import InvalidInputError
-from eoaccess.expr import Expression
 from eoaccess.matching import DEFAULT_SORTBY, compare_items
 from eoaccess.query import Query
 from eoaccess.transfer import TransferConfig
+
+if TYPE_CHECKING:  # numpy (behind expr) stays unimported until a `where` is evaluated
+    from eoaccess.expr import Expression
 
 TIMESTAMP_COLUMNS = (
     "datetime",
