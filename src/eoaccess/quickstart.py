@@ -283,7 +283,7 @@ def _seed_001_atl03_harmony(url: str, out: Path, console: Console) -> SeedOutcom
     import h5py
 
     from eoaccess.sample.atl03 import SEED_BBOX, SEED_TIME
-    from eoaccess.services import HarmonyService
+    from eoaccess.services import HarmonyService, SubsetJobRequest
 
     with HarmonyService(url) as service:
         capabilities = service.capabilities(short_name="ATL03")
@@ -291,9 +291,9 @@ def _seed_001_atl03_harmony(url: str, out: Path, console: Console) -> SeedOutcom
         write_text_atomic(out / "capabilities.json", json.dumps(capabilities, indent=2))
         offers = [k for k in ("bboxSubset", "shapeSubset", "temporalSubset") if capabilities[k]]
         console.print(f"ATL03 is {concept_id}; offers {', '.join(offers)}")
-        request = {"collection": concept_id, "bbox": SEED_BBOX, "datetime": SEED_TIME}
-        console.print(f"as a URL: {service.request_as_url(_job_request(request))}")
-        job = service.submit(**request)
+        request = SubsetJobRequest.of(concept_id, bbox=SEED_BBOX, datetime=SEED_TIME)
+        console.print(f"as a URL: {service.request_as_url(request)}")
+        job = service.submit(request)
         job = service.wait(job.id, progress=True)
         if job.status != "successful":
             raise EOAccessError(f"job {job.id} ended {job.status}: {job.message}")
@@ -316,11 +316,11 @@ def _seed_001_atl03_harmony(url: str, out: Path, console: Console) -> SeedOutcom
         table.add_row(name, beam, f"{count:,}")
     console.print(table)
     client_side = _client_side_subset(url, out / "client-side", console)
-    by_granule = {name: count for name, _, count, _ in rows}
-    if client_side.counts.get("photons") != _photons_of(rows, client_side.path.name):
+    served = _photons_of(rows, client_side.path.name)
+    if client_side.counts.get("photons") != served:
         raise EOAccessError(
             f"the client-side subset of {client_side.path.name} kept "
-            f"{client_side.counts.get('photons')} photons, the service's {by_granule}"
+            f"{client_side.counts.get('photons')} photons, the service's {served}"
         )
     files = len(downloaded.files)
     return SeedOutcome(
@@ -359,12 +359,6 @@ def _client_side_subset(url: str, out: Path, console: Console) -> Any:
 
 def _photons_of(rows: list[tuple[str, str, int, Any]], name: str) -> int:
     return sum(count for granule, _, count, _ in rows if granule == name)
-
-
-def _job_request(arguments: dict[str, Any]) -> Any:
-    from eoaccess.services import SubsetJobRequest
-
-    return SubsetJobRequest.of(**arguments)
 
 
 def _photon_track(heights: Any) -> tuple[Any, Any, Any]:

@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
-from eoaccess.harmony import HarmonyService, HarmonySettings
+from eoaccess.harmony import HarmonySettings, JobService
 from eoaccess.server import RunningServer, ServerSettings, create_app, start_in_thread
 from eoaccess.stores import CatalogStore, open_store
 from tests.harness.s3 import S3Server
@@ -38,7 +38,7 @@ class HarmonyServer:
     """A running server with the Harmony service."""
 
     server: RunningServer
-    service: HarmonyService
+    service: JobService
 
     @property
     def url(self) -> str:
@@ -57,7 +57,7 @@ def serve_harmony(
     """The app with the Harmony service on a free loopback port, for the block."""
     app = create_app(store, root, ServerSettings(harmony=harmony))
     service = app.state.harmony
-    assert isinstance(service, HarmonyService)
+    assert isinstance(service, JobService)
     server = start_in_thread(app)
     try:
         yield HarmonyServer(server, service)

@@ -1,6 +1,6 @@
 """Harmony-compatible asynchronous subsetting jobs over the catalog, run on Dask.
 
-The service core (no web framework): :class:`HarmonyService` creates jobs from Harmony's OGC
+The service core (no web framework): :class:`JobService` creates jobs from Harmony's OGC
 Coverages requests, runs each granule through :func:`eoaccess.subset.run_subset` as a Dask
 task, persists job and granule states beside the catalog, and writes results atomically into a
 local folder or an S3 bucket. :mod:`eoaccess.server.harmony` exposes it over HTTP in the shapes
@@ -21,7 +21,7 @@ from eoaccess.harmony._model import (
 )
 from eoaccess.harmony._params import JobRequest, parse_job_request, parse_subset
 from eoaccess.harmony._state import JobState, open_state
-from eoaccess.harmony.service import HarmonyService
+from eoaccess.harmony.service import JobService
 
 __all__ = [
     "ANONYMOUS",
@@ -29,11 +29,11 @@ __all__ = [
     "AuthenticationError",
     "ConflictError",
     "GranuleRecord",
-    "HarmonyService",
     "HarmonySettings",
     "HarmonyUnavailable",
     "JobRecord",
     "JobRequest",
+    "JobService",
     "JobState",
     "concept_id",
     "open_state",

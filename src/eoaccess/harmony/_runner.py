@@ -145,34 +145,24 @@ class JobRunner:
 
         if self._dask.scheduler:
             self._client = Client(self._dask.scheduler, timeout="20s")
-        elif self._dask.processes:
-            self._cluster = LocalCluster(
-                n_workers=self._dask.workers,
-                threads_per_worker=1,
-                processes=True,
-                host="127.0.0.1",
-                dashboard_address=None,
-                # No dashboard, and the scheduler's HTTP routes on a free port: the default
-                # 8787 is often taken (another cluster) and then only warns.
-                scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
-                silence_logs=logging.WARNING,
-            )
-        else:
-            # Threads of this process, still over TCP on loopback: Dask's in-process
-            # transport would look up this host's public address (a UDP "connect" to
-            # 8.8.8.8), which a machine without a network or a sandbox refuses.
-            self._cluster = LocalCluster(
-                n_workers=1,
-                threads_per_worker=self._dask.workers,
-                processes=False,
-                protocol="tcp://",
-                host="127.0.0.1",
-                dashboard_address=None,
-                scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
-                silence_logs=logging.WARNING,
-            )
-        if self._cluster is not None:
-            self._client = Client(self._cluster)
+            return
+        # Processes isolate HDF5 and run in parallel; threads of this process start in a
+        # second. Both talk TCP on loopback: Dask's in-process transport would look up this
+        # host's public address (a UDP "connect" to 8.8.8.8), which a sandbox refuses.
+        workers = self._dask.workers
+        self._cluster = LocalCluster(
+            n_workers=workers if self._dask.processes else 1,
+            threads_per_worker=1 if self._dask.processes else workers,
+            processes=self._dask.processes,
+            protocol="tcp://",
+            host="127.0.0.1",
+            dashboard_address=None,
+            # The scheduler's HTTP routes on a free port: the default 8787 is often taken
+            # (another cluster) and then only warns.
+            scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+            silence_logs=logging.WARNING,
+        )
+        self._client = Client(self._cluster)
 
     def _loop(self) -> None:
         delay = TICK_SECONDS

@@ -1,6 +1,6 @@
 """The Harmony-compatible transformation service, without any web framework.
 
-:class:`HarmonyService` turns validated requests into jobs (catalog items matching the request
+:class:`JobService` turns validated requests into jobs (catalog items matching the request
 become the job's granules), answers job queries and status changes for their owner, and hands
 the granules to the :class:`~eoaccess.harmony._runner.JobRunner`. The FastAPI router in
 :mod:`eoaccess.server.harmony` only parses HTTP and renders what this returns.
@@ -91,7 +91,7 @@ def subset_request(request: JobRequest) -> SubsetRequest:
     )
 
 
-class HarmonyService:
+class JobService:
     """Jobs over one catalog: submission, queries, status changes, results."""
 
     def __init__(
@@ -361,4 +361,4 @@ def _check_offered(info: CollectionInfo, request: JobRequest) -> None:
         raise InvalidInputError(f"reprojection (outputcrs) is not offered for collection {info.id}")
 
 
-__all__ = ["TRANSITIONS", "HarmonyService", "subset_request"]
+__all__ = ["TRANSITIONS", "JobService", "subset_request"]

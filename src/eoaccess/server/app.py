@@ -41,7 +41,7 @@ from eoaccess.server.stac import (
 from eoaccess.stores import CatalogStore
 
 if TYPE_CHECKING:
-    from eoaccess.harmony import HarmonyService
+    from eoaccess.harmony import JobService
 
 
 @dataclass(frozen=True)
@@ -142,17 +142,17 @@ def create_app(
 
 def _include_harmony(
     app: FastAPI, store: CatalogStore, archive: ArchiveFiles | None, settings: ServerSettings
-) -> HarmonyService | None:
+) -> JobService | None:
     """Add the Harmony routes; None (logged) when the service cannot run beside this catalog.
 
     The caller owns the returned service: ``app.state.harmony.close()`` stops its runner."""
     if not settings.harmony.enabled:
         return None
-    from eoaccess.harmony import HarmonyService
+    from eoaccess.harmony import JobService
     from eoaccess.server.harmony import harmony_router
 
     try:
-        service = HarmonyService(store, archive.location if archive else None, settings.harmony)
+        service = JobService(store, archive.location if archive else None, settings.harmony)
     except HarmonyUnavailable as exc:
         logging.getLogger("eoaccess.server").info("Harmony service not offered: %s", exc)
         return None

@@ -1,4 +1,4 @@
-"""The Harmony API routes: thin handlers over :class:`eoaccess.harmony.HarmonyService`.
+"""The Harmony API routes: thin handlers over :class:`eoaccess.harmony.JobService`.
 
 Routes (the shapes harmony-py sends and reads): ``GET /capabilities``; ``GET``/``POST``
 ``/{collection}/ogc-api-coverages/1.0.0/collections/{variables}/coverage/rangeset`` (query,
@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from eoaccess.errors import InvalidInputError, NotFoundError
-from eoaccess.harmony import GranuleRecord, HarmonyService, JobRecord, JobRequest
+from eoaccess.harmony import GranuleRecord, JobRecord, JobRequest, JobService
 from eoaccess.harmony._model import ACTIVE, PAUSED, PREVIEWING
 from eoaccess.harmony._params import parse_shape
 from eoaccess.harmony._state import stamp
@@ -54,7 +54,7 @@ def _link_type(request: Request) -> str:
 class Renderer:
     """Job JSON, job lists and result catalogs for one request's origin."""
 
-    def __init__(self, service: HarmonyService, request: Request) -> None:
+    def __init__(self, service: JobService, request: Request) -> None:
         self.service = service
         self.hrefs = Hrefs.from_request(request)
         self.link_type = _link_type(request)
@@ -256,7 +256,7 @@ async def _request_params(
     return params, shape
 
 
-def harmony_router(service: HarmonyService) -> APIRouter:
+def harmony_router(service: JobService) -> APIRouter:
     """The Harmony routes over ``service``."""
     router = APIRouter(tags=["Harmony"])
 
