@@ -107,13 +107,22 @@ def test_job_state_lives_in_postgresql_beside_pgstac(
             writer.upsert_items(ingested.store.search(make_query(collections=["ATL03"])).items)
         config = HarmonySettings(results=str(tmp_path / "results"), dask_scheduler=dask_scheduler)
         with serve_harmony(store, ingested.root, config) as h:
-            fields = [("subset", "lat(40:41)"), ("subset", "lon(-105.5:-105)")]
+            fields = [("subset", "lat(40:41)"), ("subset", "lon(-105.5:-105)"), ("label", "pg_%")]
             job = httpx.post(
                 f"{h.url}/ATL03/ogc-api-coverages/1.0.0/collections/all/coverage/rangeset",
                 files=[(k, (None, v)) for k, v in fields],
             ).json()
             done = wait_for(h.url, job["jobID"], {"successful", "failed", "complete_with_errors"})
             assert done["status"] == "successful"
+            # Paging and the label filter run as SQL on PostgreSQL too (LIKE characters literal).
+            for params, ids in (
+                ({"limit": 1}, [job["jobID"]]),
+                ({"label": "pg_%"}, [job["jobID"]]),
+                ({"label": "pgx%"}, []),
+            ):
+                listed = httpx.get(f"{h.url}/jobs", params=params).json()
+                assert [j["jobID"] for j in listed["jobs"]] == ids
+                assert listed["count"] == len(ids)
         with psycopg.connect(dsn) as conn:
             row = conn.execute(
                 "SELECT status, progress, num_granules FROM eoaccess_harmony.jobs WHERE job_id = %s",

@@ -202,3 +202,33 @@ def test_concept_ids_are_stable_and_distinct() -> None:
     assert concept_id("ATL03") != concept_id("ATL06")
     assert concept_id("ATL03").startswith("C") and concept_id("ATL03").endswith("-EOACCESS")
     assert len(concept_id("ATL03")) == len("C0123456789-EOACCESS")
+
+
+def test_job_pages_and_label_filter_in_the_state(tmp_path: Path) -> None:
+    """Paging comes from the database; labels match exactly, LIKE wildcards and JSON escapes
+    in them included."""
+    from eoaccess.harmony._model import JobRecord
+    from eoaccess.harmony._state import JobState, _sqlite_dialect
+
+    state = JobState(_sqlite_dialect(tmp_path / "state.sqlite"))
+    base = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    labelled = [("a%b",), ("a_b", 'q"t'), ("axb",), (), ("a%b", "z")]
+    for n, labels in enumerate(labelled):
+        created = base + dt.timedelta(minutes=n)
+        record = JobRecord(
+            f"job-{n}", "alice", "ATL03", "accepted", "", 0, created, created, created, 0, 0,
+            labels, {}, f"fp-{n}",
+        )  # fmt: skip
+        state.create(record, [])
+    other = JobRecord(
+        "job-bob", "bob", "ATL03", "accepted", "", 0, base, base, base, 0, 0, ("a%b",), {}, "fp"
+    )
+    state.create(other, [])
+    page, total = state.jobs("alice", None, 1, 2)
+    assert ([j.job_id for j in page], total) == (["job-3", "job-2"], 5)
+    found, total = state.jobs("alice", "a%b", 0, 10)
+    assert ([j.job_id for j in found], total) == (["job-4", "job-0"], 2)
+    assert [j.job_id for j in state.jobs("alice", "a_b", 0, 10)[0]] == ["job-1"]
+    assert [j.job_id for j in state.jobs("alice", 'q"t', 0, 10)[0]] == ["job-1"]
+    assert state.jobs("alice", "a", 0, 10) == ([], 0)
+    state.close()

@@ -210,13 +210,18 @@ class JobState:
     ) -> tuple[list[JobRecord], int]:
         """A page of the owner's jobs, newest first, and how many there are (``label``
         filters on one label)."""
-        rows = self._query(
-            f"SELECT {_JOB_COLUMNS} FROM {{p}}jobs WHERE owner = ? ORDER BY created DESC, job_id",
-            (owner,),
-        )
-        jobs = [_job(r) for r in rows]
-        if label is not None:
-            jobs = [j for j in jobs if label in j.labels]
+        select = f"SELECT {_JOB_COLUMNS} FROM {{p}}jobs WHERE owner = ?"
+        order = " ORDER BY created DESC, job_id"
+        if label is None:
+            # The page only, and the count, from the database.
+            counted = self._query("SELECT COUNT(*) FROM {p}jobs WHERE owner = ?", (owner,))
+            rows = self._query(select + order + " LIMIT ? OFFSET ?", (owner, limit, offset))
+            return [_job(r) for r in rows], int(counted[0][0])
+        # Labels are a JSON list: the database narrows to rows whose text holds the label's
+        # JSON form, the exact membership test runs on those.
+        pattern = "%" + _like_escape(json.dumps(label)) + "%"
+        rows = self._query(select + " AND labels LIKE ? ESCAPE '\\'" + order, (owner, pattern))
+        jobs = [j for j in map(_job, rows) if label in j.labels]
         return jobs[offset : offset + limit], len(jobs)
 
     def active(self) -> list[JobRecord]:
@@ -359,3 +364,8 @@ def open_state(store: CatalogStore, location: str | Path | None = None) -> JobSt
     if module not in _STATE_BESIDE:
         raise HarmonyUnavailable(f"no job state for catalogs of type {type(store).__name__}")
     return JobState(_STATE_BESIDE[module](store))
+
+
+def _like_escape(text: str) -> str:
+    """``text`` matched literally inside a LIKE pattern (escape character: backslash)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
