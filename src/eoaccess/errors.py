@@ -28,6 +28,12 @@ class NotFoundError(EOAccessError, LookupError):
     http_status = 404
 
 
+class GoneError(NotFoundError):
+    """The thing existed but is gone for good (expired results): HTTP 410."""
+
+    http_status = 410
+
+
 class OutputError(EOAccessError, OSError):
     """A result cannot be written where asked: choose a writable destination."""
 

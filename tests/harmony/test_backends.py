@@ -87,6 +87,13 @@ def test_s3_results_with_cloud_access_credentials(
         assert (tmp_path / name).stat().st_size == s3.head_object(
             Bucket=RESULTS_BUCKET, Key=keys[0]
         )["ContentLength"]
+        # At expiry the objects are deleted from the bucket and the link answers 410.
+        later = dt.datetime.now(dt.UTC) + dt.timedelta(days=31)
+        assert h.service.purge_expired(later) == [job_id]
+        assert s3.list_objects_v2(Bucket=RESULTS_BUCKET).get("Contents", []) == []
+        gone = httpx.get(https_url)
+        assert gone.status_code == 410
+        assert "expired" in gone.json()["description"]
 
 
 def test_job_state_lives_in_postgresql_beside_pgstac(
@@ -123,6 +130,10 @@ def test_job_state_lives_in_postgresql_beside_pgstac(
                 listed = httpx.get(f"{h.url}/jobs", params=params).json()
                 assert [j["jobID"] for j in listed["jobs"]] == ids
                 assert listed["count"] == len(ids)
+            # Expiry bookkeeping is SQL on PostgreSQL too: purged once, then never again.
+            later = dt.datetime.now(dt.UTC) + dt.timedelta(days=31)
+            assert h.service.purge_expired(later) == [job["jobID"]]
+            assert h.service.purge_expired(later) == []
         with psycopg.connect(dsn) as conn:
             row = conn.execute(
                 "SELECT status, progress, num_granules FROM eoaccess_harmony.jobs WHERE job_id = %s",

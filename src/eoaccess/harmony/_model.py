@@ -85,7 +85,10 @@ class HarmonySettings:
     preview_threshold: int = 300
     """Jobs with more granules process this many as a preview, then pause until resumed."""
     expiration_days: int = 30
-    """Days job outputs are announced to stay (``dataExpiration``)."""
+    """Days job outputs stay (``dataExpiration``); then they are deleted."""
+    purge_interval: float = 3600.0
+    """Seconds between sweeps that delete the outputs of expired jobs (also one at start;
+    0 turns the background sweep off)."""
     dedupe_seconds: float = 60.0
     """An identical request of the same owner within this many seconds returns the existing
     job (harmony-py retries POSTs on 5xx)."""

@@ -138,6 +138,40 @@ def process_granule(task: GranuleTask) -> dict[str, Any]:
         shutil.rmtree(staging, ignore_errors=True)
 
 
+def delete_results(target: ResultsTarget, job_id: str) -> int:
+    """Delete every output of job ``job_id``; how many files or objects were removed.
+
+    Idempotent (a sweep interrupted half-way is simply run again). Raises OutputError when the
+    store refuses, so the job is not marked deleted."""
+    from eoaccess.errors import OutputError
+
+    if not target.is_s3:
+        folder = Path(target.location) / job_id
+        if not folder.exists():
+            return 0
+        count = sum(1 for p in folder.rglob("*") if p.is_file())
+        try:
+            shutil.rmtree(folder)
+        except OSError as exc:
+            raise OutputError(f"cannot delete the results of job {job_id}: {exc}") from None
+        return count
+    client = s3_client(target)
+    removed = 0
+    try:
+        pages = client.get_paginator("list_objects_v2").paginate(
+            Bucket=target.bucket, Prefix=target.key(job_id) + "/"
+        )
+        for page in pages:
+            keys = [{"Key": o["Key"]} for o in page.get("Contents", ())]
+            if keys:  # a listing page holds at most 1,000 keys: one DeleteObjects call
+                client.delete_objects(Bucket=target.bucket, Delete={"Objects": keys, "Quiet": True})
+                removed += len(keys)
+    except Exception as exc:  # botocore's errors: any refusal keeps the job unmarked
+        reason = " ".join(str(exc).split())
+        raise OutputError(f"cannot delete the results of job {job_id}: {reason}") from None
+    return removed
+
+
 def temporary_credentials(target: ResultsTarget, seconds: int = 3600) -> dict[str, str]:
     """Temporary credentials for reading the S3 results (STS ``GetSessionToken``)."""
     if not target.is_s3:

@@ -25,6 +25,7 @@ from eoaccess.harmony._model import (
     GRANULE_CANCELED,
     GRANULE_RUNNING,
     QUEUED,
+    TERMINAL,
     GranuleRecord,
     HarmonyUnavailable,
     JobRecord,
@@ -45,6 +46,9 @@ _TABLES = (
     """CREATE TABLE IF NOT EXISTS {p}granules (
         job_id TEXT NOT NULL, idx INTEGER NOT NULL, item_id TEXT NOT NULL, href TEXT NOT NULL,
         status TEXT NOT NULL, output TEXT, error TEXT, PRIMARY KEY (job_id, idx))""",
+    # Jobs whose outputs were deleted at expiry (a table of its own: state files written by
+    # earlier versions gain it without a migration).
+    "CREATE TABLE IF NOT EXISTS {p}purged (job_id TEXT PRIMARY KEY, purged TEXT NOT NULL)",
 )
 _JOB_COLUMNS = (
     "job_id, owner, collection, status, message, progress, created, updated, expires, "
@@ -245,6 +249,31 @@ class JobState:
                 ),
                 (status, message, progress, stamp(utc_now()), job_id),
             )
+
+    # --- expiry ---------------------------------------------------------------------------
+
+    def expired(self, now: dt.datetime) -> list[JobRecord]:
+        """Finished jobs past their expiration whose outputs were not deleted yet."""
+        marks = ", ".join("?" * len(TERMINAL))
+        rows = self._query(
+            f"SELECT {_JOB_COLUMNS} FROM {{p}}jobs WHERE expires <= ? AND status IN ({marks}) "
+            "AND job_id NOT IN (SELECT job_id FROM {p}purged) ORDER BY expires",
+            (stamp(now), *sorted(TERMINAL)),
+        )
+        return [_job(r) for r in rows]
+
+    def mark_purged(self, job_id: str, when: dt.datetime) -> None:
+        """Record that the job's outputs were deleted."""
+        with self._transaction() as cur:
+            cur.execute(
+                self._sql("INSERT INTO {p}purged (job_id, purged) VALUES (?, ?)"),
+                (job_id, stamp(when)),
+            )
+
+    def purged(self, job_id: str) -> dt.datetime | None:
+        """When the job's outputs were deleted, or None."""
+        rows = self._query("SELECT purged FROM {p}purged WHERE job_id = ?", (job_id,))
+        return _moment(rows[0][0]) if rows else None
 
     # --- granules -------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
 import threading
 import uuid
 from collections.abc import Iterable, Mapping
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from eoaccess.errors import InvalidInputError, NotFoundError
+from eoaccess.errors import GoneError, InvalidInputError, NotFoundError, OutputError
 from eoaccess.harmony._auth import Auth
 from eoaccess.harmony._capabilities import CollectionInfo, Collections, capabilities_query
 from eoaccess.harmony._model import (
@@ -39,13 +40,15 @@ from eoaccess.harmony._model import (
     JobRecord,
 )
 from eoaccess.harmony._params import JobRequest, parse_job_request, utc_now
-from eoaccess.harmony._results import results_target, temporary_credentials
+from eoaccess.harmony._results import delete_results, results_target, temporary_credentials
 from eoaccess.harmony._runner import DaskConfig, JobRunner
-from eoaccess.harmony._state import JobState, open_state
+from eoaccess.harmony._state import JobState, open_state, stamp
 from eoaccess.query import make_query
 from eoaccess.server.hrefs import archive_relative
 from eoaccess.stores import CatalogStore
 from eoaccess.subset import SubsetRequest, make_request
+
+log = logging.getLogger("eoaccess.harmony")
 
 RESULTS_DIRNAME = "harmony-results"
 SEARCH_PAGE = 500
@@ -117,8 +120,15 @@ class JobService:
         )
         self._submit_lock = threading.Lock()
         self._closed = False
+        self._stop_sweeps = threading.Event()
+        self._sweeper: threading.Thread | None = None
         if self.state.active():
             self.runner.start()  # resume jobs a previous server left unfinished
+        if settings.purge_interval > 0:
+            self._sweeper = threading.Thread(
+                target=self._sweep_forever, name="eoaccess-harmony-expiry", daemon=True
+            )
+            self._sweeper.start()
 
     def _results_location(self) -> str:
         if self.settings.results:
@@ -137,8 +147,50 @@ class JobService:
         if self._closed:
             return
         self._closed = True
+        self._stop_sweeps.set()
+        if self._sweeper is not None:
+            self._sweeper.join()
         self.runner.close()
         self.state.close()
+
+    # --- expiry ---------------------------------------------------------------------------
+
+    def purge_expired(self, now: dt.datetime | None = None) -> list[str]:
+        """Delete the outputs of finished jobs past ``dataExpiration``; the jobs purged.
+
+        The jobs stay listed (their status and history are the user's record); their result
+        files answer 410 Gone. A job whose outputs cannot be deleted is left for the next sweep.
+        """
+        now = now or utc_now()
+        purged = []
+        for job in self.state.expired(now):
+            try:
+                removed = delete_results(self.target, job.job_id)
+            except OutputError as exc:
+                log.warning("%s", exc)
+                continue
+            self.state.mark_purged(job.job_id, now)
+            log.info("job %s expired: %d result files deleted", job.job_id, removed)
+            purged.append(job.job_id)
+        return purged
+
+    def _sweep_forever(self) -> None:
+        """Sweep at start, then every ``purge_interval`` seconds until closed."""
+        while not self._stop_sweeps.is_set():
+            try:
+                self.purge_expired()
+            except Exception:  # the sweep must outlive a database hiccup; the next one retries
+                log.exception("sweeping expired Harmony results failed")
+            self._stop_sweeps.wait(self.settings.purge_interval)
+
+    def check_results_available(self, job: JobRecord) -> None:
+        """GoneError (410) when the job's outputs were deleted at expiry."""
+        when = self.state.purged(job.job_id)
+        if when is not None:
+            raise GoneError(
+                f"the results of job {job.job_id} expired on {stamp(job.expires)} "
+                "and were deleted; submit the request again"
+            )
 
     # --- capabilities ---------------------------------------------------------------------
 

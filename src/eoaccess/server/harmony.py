@@ -364,7 +364,7 @@ def harmony_router(service: JobService) -> APIRouter:
     files = open_archive(service.target.location, endpoint=service.target.endpoint)
 
     def result_file(job_id: str, path: str, request: Request) -> Response:
-        service.job(owner(request), job_id)
+        service.check_results_available(service.job(owner(request), job_id))
         relative = clean_archive_path(f"{job_id}/{path}")
         info = files.stat(relative)
         if info.is_dir:
