@@ -434,6 +434,13 @@ def stats_command(
     show_default=True,
     help="Harmony jobs over this many granules process a preview batch, then pause.",
 )
+@click.option(
+    "--expiration-days",
+    type=click.IntRange(0),
+    default=30,
+    show_default=True,
+    help="Days Harmony job outputs are kept (dataExpiration); then they are deleted.",
+)
 def serve(
     archive: str | None,
     catalog: str | None,

@@ -32,6 +32,8 @@ def test_serve_with_users_requires_credentials(ingested: Ingested, tmp_path: Pat
         str(tmp_path / "results"),
         "--preview-threshold",
         "5",
+        "--expiration-days",
+        "3",
     ]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
@@ -92,3 +94,11 @@ def test_serve_rejects_a_bad_results_location(ingested: Ingested) -> None:
     )
     assert bad_user.returncode != 0
     assert bad_user.stderr.decode().strip().endswith("give --user as NAME:PASSWORD")
+    bad_days = subprocess.run(
+        [sys.executable, "-m", "eoaccess", "serve", str(ingested.root), "--expiration-days", "-1"],
+        capture_output=True,
+        timeout=60,
+    )
+    assert bad_days.returncode == 2
+    (line,) = bad_days.stderr.decode().strip().splitlines()
+    assert "--expiration-days" in line and "-1" in line

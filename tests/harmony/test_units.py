@@ -186,7 +186,9 @@ def test_serve_options_make_settings(tmp_path: Path) -> None:
         tokens=["abc:def:carol"],
         credentials=file,
         preview_threshold=5,
+        expiration_days=7,
     )
+    assert settings.expiration_days == 7
     assert dict(settings.users) == {"bob": "b", "alice": "a:b"}
     assert dict(settings.tokens) == {"tk": "bob", "abc:def": "carol"}
     assert (settings.results, settings.preview_threshold) == ("s3://bucket/p", 5)

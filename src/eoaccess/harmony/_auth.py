@@ -118,6 +118,7 @@ def harmony_settings(
     tokens: Iterable[str] = (),
     credentials: Path | None = None,
     preview_threshold: int = 300,
+    expiration_days: int = 30,
 ) -> HarmonySettings:
     """The service settings of ``eoaccess serve``'s options (InvalidInputError on bad ones)."""
     user_map, token_map = load_credentials(credentials) if credentials else ({}, {})
@@ -132,4 +133,5 @@ def harmony_settings(
         users=user_map,
         tokens=token_map,
         preview_threshold=preview_threshold,
+        expiration_days=expiration_days,
     )
