@@ -33,26 +33,26 @@ ROOT = Path(__file__).resolve().parents[2]
 NOTES = [
     "What limits eoaccess (profiles in docs/design/transfer.md):",
     "",
-    "- (a) Per file, CPython spends ~0.65 ms of CPU (aiohttp's request and response machinery, "
-    "creating, writing and renaming the `.part` file, the engine's bookkeeping) where rclone "
-    "spends ~0.45 ms, and one Python process uses one core (the GIL). `download()` therefore "
-    "spreads many small files over one process per *idle* CPU (`TransferConfig.processes`; the "
-    "last row forces one per CPU). Linux schedules a session's processes as one group "
-    "(autogroup), so on a machine saturated by other jobs a worker only takes CPU from the "
-    "parent and adds its start-up (interpreter + aiohttp import, ~0.2–0.4 CPU s): the forced row "
-    "is slower there, and automatic mode stays at one process. Only idle cores make it pay.",
-    "- Start-up: interpreter start and imports cost ~0.3–0.5 s of the wall time, mostly aiohttp; "
-    "`import eoaccess.transfer` imports neither numpy nor package metadata. The column *in "
-    "`download()`* excludes start-up. uvloop was measured and does not help (design note).",
-    "- (b) eoaccess keeps up with one curl stream because its four transfers use both cores; per "
-    "byte it costs more CPU (~1.2 vs ~1.1 s per GiB): aiohttp's receive path makes one more "
-    "user-space copy than curl, and both pay ~1 s per GiB of kernel time for page-cache writes. "
-    "4 MiB batches are written on worker threads while the loop receives.",
+    "- (a) http(s) goes through eoaccess's own HTTP/1.1 client (`transfer/_http1.py`, design "
+    "note): per file ~0.34–0.48 ms of CPU (was ~0.6–0.65 ms with aiohttp), most of it now the "
+    "kernel (page-cache write ~0.12 ms, receive ~0.06 ms, send ~0.03 ms) and the engine's "
+    "per-file work (`.part` file, rename, bookkeeping). One Python process uses one core (the "
+    "GIL), so `download()` spreads many small files over one process per *idle* CPU "
+    "(`TransferConfig.processes`; the last row forces one per CPU). Linux schedules a session's "
+    "processes as one group (autogroup), so on a machine saturated by other jobs a worker only "
+    "takes CPU from the parent and adds its start-up (~0.15 CPU s): automatic mode then stays "
+    "at one process. Only idle cores make it pay.",
+    "- Start-up: interpreter start and imports cost ~0.1–0.2 s of the wall time (no aiohttp on "
+    "the http path); `import eoaccess.transfer` imports neither numpy nor package metadata. The "
+    "column *in `download()`* excludes start-up.",
+    "- (b) large files: four transfers use both cores; bodies are received straight into "
+    "buffers handed to the writer threads (one copy from the kernel), and both eoaccess and "
+    "curl pay ~1 s per GiB of kernel time for page-cache writes.",
     "- CPU s includes worker processes (they are waited for); peak RSS is the largest single "
     "process.",
-    "- This is a shared 2-CPU VM with other jobs running (load average above): wall times and "
-    "ratios move by ±30 % and more between runs; CPU seconds are the steadier measure. Wall "
-    "time well above CPU time means the process waited to be scheduled.",
+    "- This is a shared 2-CPU VM (load average above): wall times and ratios move by ±30 % and "
+    "more between runs; CPU seconds are the steadier measure. Wall time well above CPU time "
+    "means the process waited to be scheduled.",
     "",
 ]
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"

@@ -111,8 +111,8 @@ BackendFactory = Callable[[TransferConfig], Backend]
 # Registry: URL scheme -> module whose ``create_backend(config)`` makes the backend. Imported only
 # when a URL of that scheme is used; register_backend() adds schemes without editing this file.
 _BACKEND_MODULES: dict[str, str] = {
-    "http": "eoaccess.transfer._http",
-    "https": "eoaccess.transfer._http",
+    "http": "eoaccess.transfer._http1",
+    "https": "eoaccess.transfer._http1",
     "s3": "eoaccess.transfer._s3",
     "file": "eoaccess.transfer._local",
     "": "eoaccess.transfer._local",
