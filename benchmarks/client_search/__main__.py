@@ -48,11 +48,12 @@ POINT = (-138.958776, 60.748561)  # seed 000's point in Alaska
 _CLIENT = r"""
 import hashlib, json, sys, time
 kind, url, query = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+concurrency = json.loads(sys.argv[4]) if len(sys.argv) > 4 else None
 if kind == "eoaccess":
     from eoaccess.catalog import open_catalog
     def run(query):
         with open_catalog(url) as catalog:
-            return [i["id"] for i in catalog.search(**query).items()]
+            return [i["id"] for i in catalog.search(**query, concurrency=concurrency).items()]
 else:
     from pystac_client import Client
     def run(query):
@@ -248,10 +249,13 @@ def load_pgstac(dsn: str, items: int) -> float:
     return time.perf_counter() - started
 
 
-def run_client(server: str, tool: str, url: str, query: dict[str, Any]) -> ClientRun:
-    kind = tool if tool != "eoaccess" else "eoaccess"
+def run_client(
+    server: str, tool: str, url: str, query: dict[str, Any], concurrency: int | None = None
+) -> ClientRun:
+    """One measured search in a fresh process; ``concurrency`` is eoaccess's (None: its
+    automatic choice), the other clients have no such option."""
     out = subprocess.run(
-        [sys.executable, "-c", _CLIENT, kind, url, json.dumps(query)],
+        [sys.executable, "-c", _CLIENT, tool, url, json.dumps(query), json.dumps(concurrency)],
         check=True,
         capture_output=True,
         text=True,
@@ -314,7 +318,16 @@ def render(
         "## Client search",
         "",
         f"Reproduce: `python -m benchmarks.client_search --items {args.items} --limit {args.limit} "
-        f"--repeat {args.repeat}`. Every measured search runs in a fresh process after an "
+        f"--repeat {args.repeat}"
+        + (f" --concurrency {args.concurrency}" if args.concurrency is not None else "")
+        + "`. eoaccess searches with "
+        + (
+            f"`concurrency={args.concurrency}`"
+            if args.concurrency is not None
+            else "its automatic concurrency (datetime slices fetched at once when the first "
+            "page is slow)"
+        )
+        + ". Every measured search runs in a fresh process after an "
         "unmeasured one-page warm-up (imports, connection); clients alternate in rotating order, "
         f"{args.repeat} rounds, the median round is shown; the ids every client returned were "
         "checked equal.",
@@ -408,7 +421,7 @@ def measure_server(name: str, url: str, args: argparse.Namespace) -> list[Client
         for round_number in range(args.repeat):
             order = TOOLS[round_number % len(TOOLS) :] + TOOLS[: round_number % len(TOOLS)]
             for tool in order:
-                measured[tool].append(run_client(name, tool, url, query))
+                measured[tool].append(run_client(name, tool, url, query, args.concurrency))
         chosen = [median_run(measured[tool]) for tool in TOOLS]
         for run in chosen:
             print(
@@ -462,6 +475,12 @@ def main(argv: list[str] | None = None) -> None:
         "--repeat", type=int, default=3, help="rounds per client (median; order rotates)"
     )
     parser.add_argument("--no-results", action="store_true", help="do not update RESULTS.md")
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=None,
+        help="eoaccess's search concurrency (datetime slices at once) [default: automatic]",
+    )
     args = parser.parse_args(argv)
     load_before = os.getloadavg()[0]
     folder = catalog_dir(args.items)

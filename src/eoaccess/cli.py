@@ -162,6 +162,13 @@ def collections_command(source: tuple[str, ...], kind: str | None, as_json: bool
 @click.option(
     "--output", type=click.Path(path_type=Path), help="Write to FILE (atomically), not stdout."
 )
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1),
+    metavar="N",
+    help="Requests a STAC API gets at once for one long answer (datetime slices, same order); "
+    "1 for one after the other [default: automatic, by how slow the first page was].",
+)
 def search_command(
     source: tuple[str, ...],
     search: SearchOptions,
@@ -169,6 +176,7 @@ def search_command(
     matched: bool,
     output_format: str,
     output: Path | None,
+    concurrency: int | None,
 ) -> None:
     """Search SOURCE — a STAC API root URL, a static catalog.json, a stac-geoparquet file, a
     GeoJSON footprint catalog or an archive folder (several are merged) — with one query.
@@ -180,7 +188,7 @@ def search_command(
     """
     from eoaccess.catalog._output import write_results
 
-    catalog, result = search.search(source, fields=fields)
+    catalog, result = search.search(source, fields=fields, concurrency=concurrency)
     with catalog:
         if matched:
             click.echo(result.matched())

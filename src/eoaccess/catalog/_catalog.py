@@ -75,6 +75,7 @@ class Catalog:
         crs: Any = None,
         enrich: str | EnrichSpec | Iterable[str | EnrichSpec] | None = None,
         where: str | None = None,
+        concurrency: int | None = None,
     ) -> SearchResult:
         """Search every source with one query (STAC API semantics; see :func:`make_query`).
 
@@ -82,7 +83,8 @@ class Catalog:
         ``enrich`` adds sidecar values as properties (``ASSET:PATH=NAME``, see
         :mod:`eoaccess.catalog.enrich`); ``where`` filters on any result column, enriched or
         not, with the safe expression language (``incidence_angle < 70``). Nothing is fetched
-        until the result is used.
+        until the result is used. ``concurrency`` caps the requests a STAC API gets at once for
+        one long answer (datetime slices, in the same order; None: automatic, 1: sequential).
         """
         query = make_query(
             collections=collections,
@@ -106,7 +108,14 @@ class Catalog:
             from eoaccess.expr import compile_expression
 
             expression = compile_expression(where)
-        return SearchResult(self.sources, query, enrich=specs, where=expression, config=self.config)
+        return SearchResult(
+            self.sources,
+            query,
+            enrich=specs,
+            where=expression,
+            config=self.config,
+            concurrency=concurrency,
+        )
 
     def close(self) -> None:
         """Release every source's connections and files."""

@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
 
-from eoaccess.catalog._base import Source
+from eoaccess.catalog._base import Page, Source
+from eoaccess.catalog._partitions import ConcurrentSource
 from eoaccess.catalog.enrich import EnrichSpec, enrich
 from eoaccess.errors import InvalidInputError
 from eoaccess.matching import DEFAULT_SORTBY, compare_items
@@ -183,8 +184,14 @@ class SearchResult:
         enrich: Sequence[EnrichSpec] = (),
         where: Expression | None = None,
         config: TransferConfig | None = None,
+        concurrency: int | None = None,
     ) -> None:
+        if concurrency is not None and (
+            isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1
+        ):
+            raise InvalidInputError(f"concurrency must be a whole number >= 1, not {concurrency!r}")
         self.sources = list(sources)
+        self.concurrency = concurrency
         self.query = query
         self.enrich_specs = tuple(enrich)
         self.where = where
@@ -204,16 +211,23 @@ class SearchResult:
             return dataclasses.replace(self.query, max_items=None)
         return self.query
 
+    def _pages_of(self, source: Source, query: Query) -> Iterator[Page]:
+        """A source's pages, several requests at once where the source can (STAC APIs)."""
+        if isinstance(source, ConcurrentSource):
+            return source.concurrent_pages(query, self.concurrency)
+        return source.pages(query)
+
     def _merged(self, query: Query) -> Iterator[list[dict[str, Any]]]:
         """Pages of the sources, merged in the query's order and de-duplicated."""
         if len(self.sources) == 1:
-            for page in self.sources[0].pages(query):
+            for page in self._pages_of(self.sources[0], query):
                 yield page.items
             return
         order = query.sortby or DEFAULT_SORTBY
         key = functools.cmp_to_key(lambda a, b: compare_items(a, b, order))
         streams = [
-            (item for page in source.pages(query) for item in page.items) for source in self.sources
+            (item for page in self._pages_of(source, query) for item in page.items)
+            for source in self.sources
         ]
         seen: set[tuple[Any, Any]] = set()
 

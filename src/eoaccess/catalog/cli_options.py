@@ -40,8 +40,11 @@ class SearchOptions:
     enrich: tuple[str, ...] = ()
     where: str | None = None
 
-    def search(self, sources: Sequence[str], fields: str | None = None) -> Any:
-        """Open ``sources`` and search them; returns ``(catalog, result)`` (close the catalog)."""
+    def search(
+        self, sources: Sequence[str], fields: str | None = None, concurrency: int | None = None
+    ) -> Any:
+        """Open ``sources`` and search them; returns ``(catalog, result)`` (close the catalog).
+        ``concurrency``: requests at once for one long STAC API answer (None: automatic)."""
         from eoaccess.catalog import open_catalog
 
         catalog = open_catalog(list(sources), self.kind)
@@ -62,6 +65,7 @@ class SearchOptions:
                 crs=self.crs,
                 enrich=list(self.enrich) or None,
                 where=self.where,
+                concurrency=concurrency,
             )
         except BaseException:
             catalog.close()

@@ -10,7 +10,13 @@ Features ``/collections/{id}/items`` endpoints. Paging follows ``next`` links (m
 bodies when the link says ``merge``).
 
 These are JSON requests, not object reads, so they use httpx (one pooled client per catalog);
-files and sidecars go through the transfer engine.
+files and sidecars go through the transfer engine. httpx's default ``Accept-Encoding`` (gzip,
+deflate, br) is kept: a 1,000-item page is ~1.2 MB as JSON and ~0.11 MB as brotli; measured
+against stac-fastapi-pgstac on loopback, decoding costs the client ~2 ms a page and the
+server's CPU per page was the same for br, gzip and identity (its time is the database and the
+JSON), so compression costs nothing measurable there and saves 90 % of the bytes on a real
+network. A long answer in the default order is fetched as concurrent datetime slices
+(:mod:`eoaccess.catalog._partitions`).
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import re
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlencode, urljoin, urlsplit
 
@@ -33,12 +40,13 @@ from eoaccess.catalog._errors import (
     QueryRejectedError,
     SourceUnreachableError,
 )
-from eoaccess.catalog._io import gc_paused
-from eoaccess.catalog._items import absolute_item, check_item, self_href
+from eoaccess.catalog._io import gc_paused, join_href
+from eoaccess.catalog._items import check_item, self_href
 from eoaccess.catalog._memory import paged
+from eoaccess.catalog._partitions import plan_slices, sliced_pages
 from eoaccess.errors import EOAccessError, NotFoundError
 from eoaccess.matching import DEFAULT_SORTBY, ItemMatcher, apply_fields, sort_items
-from eoaccess.query import MAX_LIMIT, Query
+from eoaccess.query import MAX_LIMIT, Query, parse_instant
 from eoaccess.transfer import TransferConfig
 
 _RETRY_STATUS = frozenset({429, 502, 503, 504})
@@ -232,14 +240,25 @@ class StacApi:
         return _Plan(remote, local_filter, local_sort, local_fields, query)
 
     def pages(self, query: Query) -> Iterator[Page]:
+        return self.concurrent_pages(query, None)
+
+    def concurrent_pages(self, query: Query, concurrency: int | None) -> Iterator[Page]:
+        """Pages of the answer to ``query``; a long answer in the default order is fetched as
+        up to ``concurrency`` datetime slices at once (None: automatic, 1: one request after
+        the other), in the same order (see :mod:`eoaccess.catalog._partitions`)."""
         plan = self.plan(query)
         if plan.local_sort:
             return self._sorted_pages(plan)
-        return self._streamed_pages(plan)
+        return self._streamed_pages(plan, concurrency)
 
-    def _streamed_pages(self, plan: _Plan) -> Iterator[Page]:
+    def _streamed_pages(self, plan: _Plan, concurrency: int | None = 1) -> Iterator[Page]:
         matcher = ItemMatcher(plan.local_filter) if plan.local_filter is not None else None
-        for page in self._server_pages(plan.remote):
+        pages = (
+            self._sliced_pages(plan.remote, concurrency)
+            if concurrency != 1 and plan.local_filter is None and not plan.local_fields
+            else self._server_pages(plan.remote)
+        )
+        for page in pages:
             items = page.items
             if matcher is not None:
                 items = [item for item in items if matcher.matches(item)]
@@ -260,6 +279,42 @@ class StacApi:
         if plan.local_fields:
             ordered = [apply_fields(item, plan.final.fields) for item in ordered]
         yield from paged(ordered, plan.final.limit, self.search_url)
+
+    def _sliced_pages(self, remote: Query, concurrency: int | None) -> Iterator[Page]:
+        """The server's pages, the rest after the first fetched as concurrent datetime slices
+        when :func:`~eoaccess.catalog._partitions.plan_slices` finds it safe and worth it."""
+        walk = self._server_pages(remote)
+        started = time.perf_counter()
+        first = next(walk, None)
+        seconds = time.perf_counter() - started
+        if first is None:
+            return
+        slices = None
+        if self.capabilities.item_search:
+            slices = plan_slices(
+                remote, first, concurrency, lambda: self._extent_start(remote), seconds
+            )
+        if slices is None:
+            yield first
+            yield from walk
+            return
+        yield from sliced_pages(remote, first, walk, slices, self._server_pages)
+
+    def _extent_start(self, remote: Query) -> datetime | None:
+        """The earliest start of the searched collections' temporal extents (None if unknown)."""
+        wanted = set(remote.collections) if remote.collections is not None else None
+        starts = []
+        for collection in self.collections():
+            if wanted is not None and collection.get("id") not in wanted:
+                continue
+            try:
+                start = collection["extent"]["temporal"]["interval"][0][0]
+                starts.append(parse_instant(start))
+            except (KeyError, IndexError, TypeError, ValueError, EOAccessError):
+                return None  # one collection without a start: the span is unknown
+        if wanted is not None and len(starts) < len(wanted):
+            return None
+        return min(starts, default=None)
 
     def _server_pages(self, remote: Query) -> Iterator[Page]:
         if not self.capabilities.item_search:
@@ -327,8 +382,14 @@ class StacApi:
 
 
 def _absolute(item: dict[str, Any]) -> dict[str, Any]:
-    """Items as the API sent them, unless an asset href is relative (then resolved against the
-    item's self link) — checked cheaply, since pages of thousands of items pass through here."""
+    """Items as the API sent them, unless an asset href is relative: then what
+    :func:`~eoaccess.catalog._items.absolute_item` makes of it against the item's self link.
+
+    Pages of thousands of items pass through here (pgstac serves the hrefs it was loaded with,
+    often relative), so the item — freshly decoded, owned by nobody else — is updated in place
+    rather than copied: allocating a second copy of every asset and link cost more client CPU
+    than decoding the page.
+    """
     assets = item.get("assets")
     if not isinstance(assets, dict):
         return item
@@ -336,7 +397,24 @@ def _absolute(item: dict[str, Any]) -> dict[str, Any]:
         href = asset.get("href") if isinstance(asset, dict) else None
         if isinstance(href, str) and "://" not in href and not href.startswith("/"):
             base = self_href(item)
-            return absolute_item(item, base) if base else item
+            return _resolve_in_place(item, base) if base else item
+    return item
+
+
+def _resolve_in_place(item: dict[str, Any], base: str) -> dict[str, Any]:
+    """``absolute_item(item, base)``, reusing ``item``'s own dicts."""
+    for asset in item["assets"].values():
+        href = asset.get("href") if isinstance(asset, dict) else None
+        if isinstance(href, str) and href:
+            asset["href"] = join_href(base, href)
+    links: list[Any] = [{"rel": "self", "href": base, "type": "application/geo+json"}]
+    for link in item.get("links") or ():
+        if isinstance(link, dict) and link.get("rel") != "self":
+            href = link.get("href")
+            if isinstance(href, str) and href:
+                link["href"] = join_href(base, href)
+            links.append(link)
+    item["links"] = links
     return item
 
 
