@@ -489,6 +489,31 @@ def test_a_stall_in_a_close_delimited_body_is_not_its_end() -> None:
         run_with(server, client, config)
 
 
+def test_a_stall_on_a_reused_connection_is_still_detected() -> None:
+    """The stall watchdog outlives single waits (one per connection): after it fired on an idle
+    pooled connection, the next request on that connection must still time out."""
+
+    def answer(request: Request) -> bytes:
+        if request.index == 0:
+            return response(DATA[:1000])
+        head = b"HTTP/1.1 200 OK\r\nContent-Length: 2000\r\n\r\n"
+        return head + DATA[:500]  # then nothing more, the connection kept open
+
+    server = RawServer(answer)
+    config = TransferConfig(stall_timeout=0.2)
+
+    async def client(backend: Http1Backend, url: str) -> bytes:
+        first = await read_all(backend, url + "/a")
+        await asyncio.sleep(0.3)  # longer than the stall timeout: the watchdog fires while idle
+        assert first == DATA[:1000]
+        # A watchdog that failed to re-arm would wait forever: fail in 10 s instead.
+        return await asyncio.wait_for(read_all(backend, url + "/b"), 10)
+
+    with pytest.raises(StallError, match=r"/b: no data for 0.2 s after 500 bytes$"):
+        run_with(server, client, config)
+    assert [(r.connection, r.index) for r in server.requests] == [(1, 0), (1, 1)]
+
+
 _MALLOC_PROBE = """
 import ctypes
 

@@ -181,7 +181,7 @@ WriterFactory = Callable[[Path, int], PartWriter]
 class FileWriter:
     """The default writer: plain ``os.writev`` on a file descriptor."""
 
-    def __init__(self, path: Path, offset: int) -> None:
+    def __init__(self, path: str | os.PathLike[str], offset: int) -> None:
         if offset == 0:
             self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
             return
@@ -261,19 +261,28 @@ class _PartOnDisk:
     """The validators of the remote version those bytes came from."""
 
 
+_NO_PART = _PartOnDisk(exists=False)
+
+
 def part_paths(dest: Path) -> tuple[Path, Path]:
     """The ``.part`` file and its validator sidecar for final path ``dest``."""
     return dest.with_name(dest.name + ".part"), dest.with_name(dest.name + ".part.json")
 
 
-def _load_part(url: str, part: Path, sidecar: Path) -> _PartOnDisk:
+def _part_names(dest: str) -> tuple[str, str]:
+    """:func:`part_paths` as strings: no ``Path`` objects on the per-file path."""
+    return dest + ".part", dest + ".part.json"
+
+
+def _load_part(url: str, part: str, sidecar: str) -> _PartOnDisk:
     """The part file on disk; resumable only with a sidecar for this URL that fits its size."""
     try:
-        offset = part.stat().st_size
+        offset = os.stat(part).st_size
     except FileNotFoundError:
-        return _PartOnDisk(exists=False)
+        return _NO_PART
     try:
-        data = json.loads(sidecar.read_text())
+        with open(sidecar, encoding="utf-8") as handle:
+            data = json.load(handle)
         meta = RemoteMeta(data.get("size"), data.get("etag"), data.get("last_modified"))
         if data.get("url") != url or (meta.size is not None and offset > meta.size):
             raise ValueError("stale sidecar")
@@ -282,11 +291,17 @@ def _load_part(url: str, part: Path, sidecar: Path) -> _PartOnDisk:
     return _PartOnDisk(True, offset, meta)
 
 
-def _write_sidecar(url: str, sidecar: Path, meta: RemoteMeta) -> None:
+def _write_sidecar(url: str, sidecar: str, meta: RemoteMeta) -> None:
     data = {"url": url, "size": meta.size, "etag": meta.etag, "last_modified": meta.last_modified}
-    tmp = sidecar.with_name(sidecar.name + ".tmp")
-    tmp.write_text(json.dumps(data))
+    tmp = sidecar + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as handle:
+        json.dump(data, handle)
     os.replace(tmp, sidecar)
+
+
+def _unlink(path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
 
 
 class _HostLimits:
@@ -341,7 +356,7 @@ class _Sink:
 
     writer: PartWriter
     digests: _Digests
-    path: Path
+    path: str
     pending: asyncio.Future[object] | None = None
     loop: asyncio.AbstractEventLoop = field(default_factory=asyncio.get_running_loop)
 
@@ -382,20 +397,21 @@ class _Fetch:
         self,
         engine: TransferEngine,
         url: str,
-        dest: Path,
+        dest: str | os.PathLike[str],
         size: int | None,
         checksum: Checksum | None,
         sha256: bool,
         observer: FetchObserver,
         backend: Backend,
         host: str,
+        fresh: bool,
     ) -> None:
         self.engine = engine
         self.backend = backend
         self.host = host
         self.url = url
-        self.dest = dest
-        self.part, self.sidecar = part_paths(dest)
+        self.dest = os.fspath(dest)
+        self.part, self.sidecar = _part_names(self.dest)
         self.size = size
         self.checksum = checksum
         self.sha256 = sha256
@@ -403,28 +419,32 @@ class _Fetch:
         self.fetched = 0
         self.resumed_from: int | None = None
         self.sidecar_maybe = False  # skip a useless unlink per file when no sidecar can exist
+        self.fresh = fresh  # nothing can be on disk yet: the first attempt does not look
 
     async def attempt(self, attempt: int) -> FetchOutcome:
         """One try: resume what is on disk (or start at zero), verify, rename."""
-        state = _load_part(self.url, self.part, self.sidecar)
+        if self.fresh:
+            state, self.fresh = _NO_PART, False
+        else:
+            state = _load_part(self.url, self.part, self.sidecar)
         self.sidecar_maybe |= state.exists
         if self.resumed_from is None:
             self.resumed_from = state.offset
         try:
             size, sha256 = await self._once(state)
         except (RemoteChangedError, RangeNotSatisfiableError) as exc:
-            self.sidecar.unlink(missing_ok=True)  # the part is useless: the next try starts at 0
+            _unlink(self.sidecar)  # the part is useless: the next try starts at 0
             if isinstance(exc, RangeNotSatisfiableError):
                 raise RemoteChangedError(
                     f"{self.url} is shorter than the partial download"
                 ) from None
             raise
-        return FetchOutcome(self.dest, size, sha256, self.fetched, self.resumed_from, attempt)
+        return FetchOutcome(Path(self.dest), size, sha256, self.fetched, self.resumed_from, attempt)
 
     def discard(self) -> None:
         """Remove the part file and its sidecar (their bytes can never be used)."""
-        self.part.unlink(missing_ok=True)
-        self.sidecar.unlink(missing_ok=True)
+        _unlink(self.part)
+        _unlink(self.sidecar)
 
     async def _once(self, state: _PartOnDisk) -> tuple[int, str | None]:
         url, engine = self.url, self.engine
@@ -457,7 +477,9 @@ class _Fetch:
                 await asyncio.to_thread(_hash_file, self.part, offset, digests.hashers)
             self.observer.started(total, offset)
             try:
-                writer = engine._writer(self.part, offset)
+                # the default writer takes the name as it is; others get the documented Path
+                part = self.part if engine._writer is FileWriter else Path(self.part)
+                writer = engine._writer(part, offset)  # type: ignore[arg-type]
             except OSError as exc:
                 raise LocalWriteError(f"cannot write {self.part}: {exc.strerror or exc}") from None
             received = await self._pump(
@@ -534,7 +556,7 @@ class _Fetch:
                 f"{self.url}: checksum mismatch, {digests.describe_mismatch()}; file not kept"
             )
         if self.sidecar_maybe:  # first: a crash before the rename then only costs a restart
-            self.sidecar.unlink(missing_ok=True)
+            _unlink(self.sidecar)
         try:
             os.replace(self.part, self.dest)
         except OSError as exc:
@@ -563,6 +585,8 @@ class TransferEngine:
         self._writer = writer
         self._sleep = sleep
         self._backends: dict[BackendFactory, Backend] = {}
+        # scheme -> backend: resolving the factory (an import_module call) once per scheme
+        self._by_scheme: dict[str, Backend] = {}
         self._limits = _HostLimits(self.config.host_limit)
         self._unreachable: dict[str, str] = {}
 
@@ -575,15 +599,21 @@ class TransferEngine:
     async def aclose(self) -> None:
         """Close every backend's connections."""
         backends, self._backends = list(self._backends.values()), {}
+        self._by_scheme = {}
         for backend in backends:
             await backend.aclose()
 
     def backend(self, url: str) -> Backend:
-        """The backend serving ``url`` (created on first use of its scheme)."""
-        factory = _factory_for(url)
-        if factory not in self._backends:
-            self._backends[factory] = factory(self.config)
-        return self._backends[factory]
+        """The backend serving ``url`` (created on first use of its scheme, then kept: a scheme
+        registered later applies to engines created after it)."""
+        scheme = url_scheme(url)
+        backend = self._by_scheme.get(scheme)
+        if backend is None:
+            factory = _factory_for(url)
+            if factory not in self._backends:
+                self._backends[factory] = factory(self.config)
+            backend = self._by_scheme[scheme] = self._backends[factory]
+        return backend
 
     async def _retrying(
         self, url: str, host: str, attempt_once: Callable[[int], Awaitable[object]]
@@ -672,24 +702,36 @@ class TransferEngine:
     async def fetch(
         self,
         url: str,
-        dest: Path,
+        dest: str | os.PathLike[str],
         *,
         size: int | None = None,
         checksum: Checksum | None = None,
         sha256: bool = False,
         observer: FetchObserver | None = None,
+        fresh: bool = False,
     ) -> FetchOutcome:
         """Download ``url`` to ``dest``: via ``dest.part``, resumed when possible, verified, renamed.
 
         ``size`` and ``checksum`` (from STAC ``file:size``/``file:checksum``) are checked before the
         rename; a mismatch removes the part file and raises VerificationError. ``sha256`` also
         computes the file's SHA-256 (for manifests) while it streams. Failures that a retry could
-        still fix later keep the ``.part`` file, so the next run resumes it.
+        still fix later keep the ``.part`` file, so the next run resumes it. ``fresh`` says that
+        ``dest``'s folder was created by the caller in this run, so no ``.part`` file can be there
+        yet and the first attempt does not look for one.
         """
         backend = self.backend(url)
         host = backend.host(url)
         job = _Fetch(
-            self, url, dest, size, checksum, sha256, observer or _NoObserver(), backend, host
+            self,
+            url,
+            dest,
+            size,
+            checksum,
+            sha256,
+            observer or _NoObserver(),
+            backend,
+            host,
+            fresh,
         )
         try:
             result = await self._retrying(url, host, job.attempt)
@@ -704,11 +746,11 @@ class TransferEngine:
         return result
 
 
-def _hash_file(path: Path, length: int, hashers: Sequence[hashlib._Hash]) -> None:
+def _hash_file(path: str | os.PathLike[str], length: int, hashers: Sequence[hashlib._Hash]) -> None:
     """Feed the first ``length`` bytes of ``path`` to ``hashers`` (resume, re-verification)."""
     if not hashers:
         return
-    with path.open("rb") as handle:
+    with open(path, "rb") as handle:
         remaining = length
         while remaining > 0:
             data = handle.read(min(remaining, 4 * 1024 * 1024))

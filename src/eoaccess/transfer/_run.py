@@ -50,7 +50,7 @@ class FileProgress:
         self._progress = progress
         self._label = label
         self._large = large
-        self._stack = contextlib.ExitStack()
+        self._stack: contextlib.ExitStack | None = None  # made only for a file's own bar
         self._bar: Task | None = None
         self.counted = 0
 
@@ -59,6 +59,7 @@ class FileProgress:
         if delta:
             self._overall.advance(delta)
         if self._bar is None and total is not None and total >= self._large:
+            self._stack = contextlib.ExitStack()
             self._bar = self._stack.enter_context(
                 self._progress.task(self._label, total=total, unit="bytes", transient=True)
             )
@@ -74,7 +75,8 @@ class FileProgress:
         self.counted += nbytes
 
     def close(self) -> None:
-        self._stack.close()
+        if self._stack is not None:
+            self._stack.close()
 
 
 class JobRunner:
@@ -97,19 +99,41 @@ class JobRunner:
         self.progress = progress
         self.files_task = files_task
         self.bytes_task = bytes_task
-        self._dirs: set[Path] = set()
+        self._root = os.path.join(dest, "")  # with a trailing separator: root + job.path
+        # folder (relative, as in job paths) -> created by this runner, so it held nothing before
+        self._dirs: dict[str, bool] = {}
+
+    def _folder(self, relative: str) -> bool:
+        """Make sure folder ``relative`` (of a job path) exists; True when this call created it.
+
+        A folder this runner created can hold no file or ``.part`` file from an earlier run (job
+        paths are distinct), so its files need no existence checks.
+        """
+        path = self._root + relative
+        try:
+            os.mkdir(path)
+        except FileExistsError:
+            return False
+        except FileNotFoundError:  # a parent is missing too
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            try:
+                os.mkdir(path)
+            except FileExistsError:
+                return False
+        return True
 
     async def one(self, job: DownloadJob) -> FileResult:
-        final = self.dest / job.path
+        final = self._root + job.path  # a str: the engine works with names, not Path objects
         started = time.perf_counter()
         observer = FileProgress(
             self.bytes_task, self.progress, job.path, self.engine.config.large_file
         )
         try:
-            if final.parent not in self._dirs:
-                final.parent.mkdir(parents=True, exist_ok=True)
-                self._dirs.add(final.parent)
-            if not self.overwrite and os.path.lexists(final):
+            folder = job.path.rpartition("/")[0]
+            fresh = self._dirs.get(folder)
+            if fresh is None:
+                fresh = self._dirs[folder] = bool(folder) and self._folder(folder)
+            if not (fresh or self.overwrite) and os.path.lexists(final):
                 skipped = await self._verified(job, final, started)
                 if skipped is not None:
                     self.bytes_task.advance(skipped.bytes)
@@ -121,10 +145,11 @@ class JobRunner:
                 checksum=job.checksum,
                 sha256=self.sha256,
                 observer=observer,
+                fresh=fresh,
             )
             return FileResult(
                 url=job.url,
-                path=final,
+                path=outcome.path,
                 status="downloaded",
                 bytes=outcome.size,
                 fetched=outcome.fetched,
@@ -141,21 +166,21 @@ class JobRunner:
             observer.close()
             self.files_task.advance()
 
-    def _failed(self, job: DownloadJob, final: Path, started: float, why: str) -> FileResult:
+    def _failed(self, job: DownloadJob, final: str, started: float, why: str) -> FileResult:
         return FileResult(
             url=job.url,
-            path=final,
+            path=Path(final),
             status="failed",
             seconds=time.perf_counter() - started,
             error=why,
         )
 
-    async def _verified(self, job: DownloadJob, final: Path, started: float) -> FileResult | None:
+    async def _verified(self, job: DownloadJob, final: str, started: float) -> FileResult | None:
         """A skip result when the existing file matches what is expected, else None."""
         sha256 = None
-        size = final.stat().st_size
+        size = os.stat(final).st_size
         if job.checksum is not None:
-            size, sha256, ok = await hash_local_file(final, job.checksum, self.sha256)
+            size, sha256, ok = await hash_local_file(Path(final), job.checksum, self.sha256)
             ok = ok and (job.size is None or size == job.size)
         elif job.size is not None:
             ok = size == job.size
@@ -166,7 +191,7 @@ class JobRunner:
             return None
         return FileResult(
             url=job.url,
-            path=final,
+            path=Path(final),
             status="skipped",
             bytes=size,
             seconds=time.perf_counter() - started,
