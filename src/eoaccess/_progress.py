@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Literal, Protocol, TextIO
 
 Unit = Literal["steps", "files", "bytes"]
@@ -39,6 +39,42 @@ class Progress(Protocol):
         ``unit`` says what a step is (``"bytes"`` shows sizes and a rate); a ``transient`` task is
         removed from the display when its block ends.
         """
+
+
+class TaskReplay:
+    """The parent side of progress relayed from worker processes: tasks of ``progress`` opened,
+    advanced and closed by key, as events from a worker say (workers cannot draw on the
+    parent's terminal). Keys in ``known`` are tasks the parent opened itself (overall bars);
+    events for keys that are not open are ignored, and :meth:`close_all` ends what a worker
+    left open (it died, or the run was interrupted)."""
+
+    def __init__(self, progress: Progress, known: Mapping[str, Task] | None = None) -> None:
+        self.progress = progress
+        self.tasks: dict[str, Task] = dict(known or {})
+        self._stacks: dict[str, contextlib.ExitStack] = {}
+
+    def open(
+        self, key: str, description: str, total: int | None, unit: Unit, transient: bool
+    ) -> None:
+        stack = self._stacks[key] = contextlib.ExitStack()
+        self.tasks[key] = stack.enter_context(
+            self.progress.task(description, total, unit=unit, transient=transient)
+        )
+
+    def advance(self, key: str, steps: int) -> None:
+        task = self.tasks.get(key)
+        if task is not None:
+            task.advance(steps)
+
+    def close(self, key: str) -> None:
+        stack = self._stacks.pop(key, None)
+        if stack is not None:
+            self.tasks.pop(key, None)
+            stack.close()
+
+    def close_all(self) -> None:
+        for key in list(self._stacks):
+            self.close(key)
 
 
 class _NullTask:

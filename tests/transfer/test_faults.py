@@ -120,7 +120,7 @@ def test_error_statuses_are_retried_honouring_retry_after(
 
 
 def test_retry_after_as_http_date_is_honoured() -> None:
-    from eoaccess.transfer._http import parse_retry_after
+    from eoaccess.transfer._httpbase import parse_retry_after
 
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:10 GMT", now=1445412480.0) == 10.0
     assert parse_retry_after("120") == 120.0

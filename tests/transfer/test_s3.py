@@ -18,7 +18,7 @@ from eoaccess.transfer import (
     download,
     read_range,
 )
-from eoaccess.transfer._http import ErrorResponse
+from eoaccess.transfer._httpbase import ErrorResponse
 from eoaccess.transfer._s3 import (
     BucketLocation,
     resolve_credentials,

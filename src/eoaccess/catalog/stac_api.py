@@ -40,8 +40,8 @@ from eoaccess.catalog._errors import (
     QueryRejectedError,
     SourceUnreachableError,
 )
-from eoaccess.catalog._io import gc_paused, join_href
-from eoaccess.catalog._items import check_item, self_href
+from eoaccess.catalog._io import gc_paused
+from eoaccess.catalog._items import absolute_item, check_item, self_href
 from eoaccess.catalog._memory import paged
 from eoaccess.catalog._partitions import plan_slices, sliced_pages
 from eoaccess.errors import EOAccessError, NotFoundError
@@ -382,14 +382,9 @@ class StacApi:
 
 
 def _absolute(item: dict[str, Any]) -> dict[str, Any]:
-    """Items as the API sent them, unless an asset href is relative: then what
-    :func:`~eoaccess.catalog._items.absolute_item` makes of it against the item's self link.
-
-    Pages of thousands of items pass through here (pgstac serves the hrefs it was loaded with,
-    often relative), so the item — freshly decoded, owned by nobody else — is updated in place
-    rather than copied: allocating a second copy of every asset and link cost more client CPU
-    than decoding the page.
-    """
+    """Items as the API sent them, unless an asset href is relative: then resolved against the
+    item's self link (pgstac serves the hrefs it was loaded with, often relative), in place —
+    the item was just decoded from the page."""
     assets = item.get("assets")
     if not isinstance(assets, dict):
         return item
@@ -397,24 +392,7 @@ def _absolute(item: dict[str, Any]) -> dict[str, Any]:
         href = asset.get("href") if isinstance(asset, dict) else None
         if isinstance(href, str) and "://" not in href and not href.startswith("/"):
             base = self_href(item)
-            return _resolve_in_place(item, base) if base else item
-    return item
-
-
-def _resolve_in_place(item: dict[str, Any], base: str) -> dict[str, Any]:
-    """``absolute_item(item, base)``, reusing ``item``'s own dicts."""
-    for asset in item["assets"].values():
-        href = asset.get("href") if isinstance(asset, dict) else None
-        if isinstance(href, str) and href:
-            asset["href"] = join_href(base, href)
-    links: list[Any] = [{"rel": "self", "href": base, "type": "application/geo+json"}]
-    for link in item.get("links") or ():
-        if isinstance(link, dict) and link.get("rel") != "self":
-            href = link.get("href")
-            if isinstance(href, str) and href:
-                link["href"] = join_href(base, href)
-            links.append(link)
-    item["links"] = links
+            return absolute_item(item, base, in_place=True) if base else item
     return item
 
 

@@ -139,7 +139,10 @@ class _Variable(h5netcdf.Variable):
         return tuple(names)
 
 
-class _Group(h5netcdf.Group):
+class _Restricted:
+    """What groups and files share: their members are the restricted view, their subgroups
+    are :class:`_Group`, their variables :class:`_Variable`."""
+
     _variable_cls = _Variable
 
     @property
@@ -151,11 +154,13 @@ class _Group(h5netcdf.Group):
         return _Group
 
 
-class File(h5netcdf.File):
+class _Group(_Restricted, h5netcdf.Group):
+    pass
+
+
+class File(_Restricted, h5netcdf.File):
     """An ``h5netcdf.File`` whose variables name their dimension scales without a file walk;
     ``only="a/b"`` opens just the groups on the way to ``a/b``."""
-
-    _variable_cls = _Variable
 
     def __init__(
         self,
@@ -171,11 +176,3 @@ class File(h5netcdf.File):
         self._eoaccess_extra = dict(extra or {})
         """Members of groups above ``only`` to show too: {group path: names} (scales)."""
         super().__init__(path, mode, **kwargs)
-
-    @property
-    def _h5group(self) -> Any:
-        return _view(self)
-
-    @property
-    def _group_cls(self) -> type[h5netcdf.Group]:
-        return _Group

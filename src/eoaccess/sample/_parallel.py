@@ -18,7 +18,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from eoaccess._progress import Progress, Task, Unit
+from eoaccess._progress import Progress, Task, TaskReplay, Unit
 from eoaccess.sample._common import ProductSummary, Size
 
 _QUEUE: Any = None  # set in each worker by _init_worker
@@ -95,9 +95,8 @@ class _Listener(threading.Thread):
     def __init__(self, queue: Any, progress: Progress) -> None:
         super().__init__(name="sample-progress", daemon=True)
         self.queue = queue
-        self.progress = progress
         self.stop_requested = threading.Event()
-        self.tasks: dict[str, tuple[contextlib.AbstractContextManager[Task], Task]] = {}
+        self.tasks = TaskReplay(progress)
 
     def run(self) -> None:
         while not (self.stop_requested.is_set() and self.queue.empty()):
@@ -106,21 +105,12 @@ class _Listener(threading.Thread):
             except queue_module.Empty:
                 continue
             self.handle(event)
-        for manager, _task in self.tasks.values():
-            manager.__exit__(None, None, None)
-        self.tasks.clear()
+        self.tasks.close_all()
 
     def handle(self, event: tuple[Any, ...]) -> None:
-        kind, key = event[0], event[1]
-        if kind == "open":
-            _, _, description, total, unit, transient = event
-            manager = self.progress.task(description, total, unit=unit, transient=transient)
-            self.tasks[key] = (manager, manager.__enter__())
-        elif kind == "advance" and key in self.tasks:
-            self.tasks[key][1].advance(event[2])
-        elif kind == "close" and key in self.tasks:
-            manager, _task = self.tasks.pop(key)
-            manager.__exit__(None, None, None)
+        kind, *args = event
+        replay = {"open": self.tasks.open, "advance": self.tasks.advance, "close": self.tasks.close}
+        replay[kind](*args)
 
 
 def generate_parallel(

@@ -34,27 +34,10 @@ from eoaccess.transfer._httpbase import (
     body_position,
     describe,
     head_meta,
-    parse_retry_after,
     range_header,
     s3_redirect_url,
     stat_with_fallback,
 )
-
-# The shared plumbing stays importable from here (the S3 backend and tests use these names).
-__all__ = [
-    "ErrorResponse",
-    "HttpBackend",
-    "HttpBody",
-    "HttpClient",
-    "body_of",
-    "create_backend",
-    "meta_from_head",
-    "parse_retry_after",
-    "range_header",
-    "read_error",
-    "s3_redirect_url",
-    "stat_with_fallback",
-]
 
 
 async def read_error(response: aiohttp.ClientResponse) -> ErrorResponse:

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import eoaccess
-from eoaccess._progress import Progress, Task, Unit
+from eoaccess._progress import Progress, Task, TaskReplay, Unit
 from eoaccess.transfer._config import TransferConfig
 from eoaccess.transfer._engine import (
     _BACKEND_FACTORIES,
@@ -181,11 +181,9 @@ class _Relay:
         self.jobs = jobs
         self.queue = queue
         self.results = results
-        self.progress = progress
-        self.tasks = dict(tasks)
+        self.bars = TaskReplay(progress, tasks)
         self.outstanding: set[int] = set()
         self.error = ""
-        self._bar_stacks: dict[str, contextlib.ExitStack] = {}
         self.proc: asyncio.subprocess.Process | None = None
 
     async def start(self, setup: WorkerSetup) -> None:
@@ -220,8 +218,7 @@ class _Relay:
             await proc.wait()
             raise
         finally:
-            for stack in self._bar_stacks.values():
-                stack.close()
+            self.bars.close_all()
         self._fail_outstanding(code)
 
     async def _handle(self, event: tuple[Any, ...], stdin: asyncio.StreamWriter) -> None:
@@ -240,17 +237,13 @@ class _Relay:
         self.outstanding.discard(index)
 
     def _advance(self, name: str, steps: int) -> None:
-        self.tasks[name].advance(steps)
+        self.bars.advance(name, steps)
 
     def _open(self, name: str, description: str, total: int | None, unit: Unit) -> None:
-        stack = self._bar_stacks[name] = contextlib.ExitStack()
-        self.tasks[name] = stack.enter_context(
-            self.progress.task(description, total=total, unit=unit, transient=True)
-        )
+        self.bars.open(name, description, total, unit, transient=True)
 
     def _close(self, name: str) -> None:
-        self.tasks.pop(name, None)
-        self._bar_stacks.pop(name, contextlib.ExitStack()).close()
+        self.bars.close(name)
 
     def _error(self, text: str) -> None:
         self.error = text
@@ -275,7 +268,7 @@ class _Relay:
             self.results[index] = FileResult(
                 url=job.url, path=self.dest / job.path, status="failed", error=why
             )
-            self.tasks["files"].advance()
+            self.bars.advance("files", 1)
 
 
 async def start_worker_process(

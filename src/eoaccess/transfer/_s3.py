@@ -29,19 +29,16 @@ from eoaccess.errors import InvalidInputError
 from eoaccess.transfer._config import CredentialProvider, S3Credentials, S3Options, TransferConfig
 from eoaccess.transfer._engine import RemoteMeta
 from eoaccess.transfer._errors import RemoteError
-from eoaccess.transfer._http import (
+from eoaccess.transfer._http import HttpBody, HttpClient, body_of, read_error
+from eoaccess.transfer._httpbase import (
+    MAX_REDIRECT_HOPS,
     ErrorResponse,
-    HttpBody,
-    HttpClient,
-    body_of,
     range_header,
-    read_error,
     stat_with_fallback,
 )
 
 UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
 _REFRESH_MARGIN = timedelta(minutes=5)
-_MAX_REDIRECT_HOPS = 3
 
 
 def parse_s3_url(url: str) -> tuple[str, str]:
@@ -299,7 +296,7 @@ class S3Backend:
         self, method: str, url: str, headers: Mapping[str, str]
     ) -> tuple[str, aiohttp.ClientResponse]:
         bucket, key = parse_s3_url(url)
-        for _ in range(_MAX_REDIRECT_HOPS):
+        for _ in range(MAX_REDIRECT_HOPS):
             location = self._locations.get(bucket, self._default)
             http_url = location.object_url(bucket, key)
             request = dict(headers)
